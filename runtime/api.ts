@@ -1,0 +1,141 @@
+/**
+ * The command and query layer every front end uses: the web console today, the JSON API and
+ * the Telegram bot later. The runtime implements it over live actor snapshots and the store.
+ */
+import type { DecimalString, ErrorInfo, PauseInfo, TraderStatus } from './domain.ts';
+import type {
+  CycleRecord,
+  EventRecord,
+  OrderRecord,
+  StrategyFileRecord,
+  StrategyMeta,
+} from './store/types.ts';
+
+/** One row of the bots page, built from a live actor snapshot and the latest metrics. */
+export interface BotRow {
+  readonly id: string;
+  readonly name: string;
+  readonly userId: string;
+  readonly userName: string;
+  readonly managerId: string;
+  readonly managerName: string;
+  readonly strategy: string; // name@version
+  readonly status: TraderStatus;
+  /** The detailed state, e.g. `running.computing`. */
+  readonly stateDetail: string;
+  readonly pause: PauseInfo | null;
+  readonly error: ErrorInfo | null;
+  /** Escalated after too many restarts: only an operator's restart brings it back. */
+  readonly escalated: boolean;
+  readonly portfolioValue: DecimalString | null;
+  /** Return on initial capital as a fraction (0.012 = 1.2 %). */
+  readonly roe: number | null;
+  readonly lastCycleAt: number | null;
+}
+
+export interface ManagerRow {
+  readonly id: string;
+  readonly name: string;
+  readonly paused: PauseInfo | null;
+  readonly traderCount: number;
+  readonly portfolioValue: DecimalString | null;
+  readonly roe: number | null;
+}
+
+export interface PlatformStatus {
+  /** True while Pause All is in force (the order gate is closed). */
+  readonly tradingPaused: boolean;
+  readonly pause: PauseInfo | null;
+  readonly counts: Readonly<Record<TraderStatus, number>>;
+  readonly portfolioValue: DecimalString | null;
+  readonly roe: number | null;
+}
+
+export interface HealthInfo {
+  readonly status: 'ok' | 'degraded';
+  readonly uptimeMs: number;
+  readonly database: 'pglite' | 'postgres';
+  readonly databaseOk: boolean;
+  readonly traders: number;
+  readonly tradingPaused: boolean;
+  readonly pool: { readonly threads: number; readonly queued: number; readonly completed: number };
+  readonly market: { readonly lastCandleAt: number | null; readonly symbols: number };
+  readonly now: number;
+}
+
+export interface BotDetail {
+  readonly bot: BotRow;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly cycles: readonly CycleRecord[];
+  readonly orders: readonly OrderRecord[];
+  readonly events: readonly EventRecord[];
+  readonly positions: readonly {
+    readonly symbol: string;
+    readonly side: string;
+    readonly amount: DecimalString;
+    readonly entryPrice: DecimalString;
+    readonly markPrice: DecimalString;
+    readonly unrealizedPnl: DecimalString;
+    readonly liquidationPrice: DecimalString | null;
+    readonly stopLoss: DecimalString | null;
+    readonly takeProfit: DecimalString | null;
+  }[];
+}
+
+export interface StrategyVersionRow {
+  readonly name: string;
+  readonly version: number;
+  readonly hash: string;
+  readonly filename: string;
+  readonly createdAt: number;
+  readonly meta: StrategyMeta;
+  /** Traders pinned to this version. */
+  readonly traders: number;
+}
+
+export interface StrategiesView {
+  readonly versions: readonly StrategyVersionRow[];
+  readonly files: readonly StrategyFileRecord[];
+}
+
+/** A change the console streams over SSE. */
+export type LiveChange =
+  | { readonly type: 'bot.changed'; readonly bot: BotRow }
+  | { readonly type: 'platform.changed'; readonly status: PlatformStatus }
+  | { readonly type: 'strategies.changed' };
+
+/** The result of a command: done, or refused with a reason a person can read. */
+export type CommandResult = { readonly ok: true; readonly message: string } | { readonly ok: false; readonly error: string };
+
+/** Who asks, and why (recorded with every command). */
+export interface Actor {
+  readonly by: string;
+  readonly reason?: string;
+}
+
+/** The platform's command and query surface. */
+export interface PlatformApi {
+  health(): Promise<HealthInfo>;
+  platformStatus(): PlatformStatus;
+  listBots(): readonly BotRow[];
+  listManagers(): readonly ManagerRow[];
+  botDetail(id: string): Promise<BotDetail | null>;
+  pauseBot(id: string, who: Actor): Promise<CommandResult>;
+  resumeBot(id: string, who: Actor): Promise<CommandResult>;
+  restartBot(id: string, who: Actor): Promise<CommandResult>;
+  pauseManager(id: string, who: Actor): Promise<CommandResult>;
+  resumeManager(id: string, who: Actor): Promise<CommandResult>;
+  pauseAll(who: Actor): Promise<CommandResult>;
+  resumeAll(who: Actor): Promise<CommandResult>;
+  strategies(): Promise<StrategiesView>;
+  /** Pins a trader to a strategy version; params are validated against the version's schema. */
+  assignStrategy(
+    traderId: string,
+    ref: { readonly name: string; readonly version: number },
+    params: Readonly<Record<string, unknown>> | null,
+    who: Actor,
+  ): Promise<CommandResult>;
+  recentEvents(limit: number): Promise<readonly EventRecord[]>;
+  /** Subscribes to live changes; returns the unsubscribe function. */
+  subscribe(listener: (change: LiveChange) => void): () => void;
+}

@@ -1,0 +1,101 @@
+/**
+ * Batches rows for the database: rows pushed within `intervalMs` (or until `maxRows`) are
+ * written in one call. `flush()` writes now and resolves when everything pushed so far is
+ * stored, which is how a command waits for its state to be durable before it answers.
+ */
+
+/** A batching writer. */
+export interface Batcher<T> {
+  push(row: T): void;
+  /** Writes every pending row; resolves when all rows pushed before the call are stored. */
+  flush(): Promise<void>;
+  pending(): number;
+  /** Flushes and stops the timer. */
+  close(): Promise<void>;
+}
+
+/** Options of a batcher. */
+export interface BatcherOptions<T> {
+  write(rows: T[]): Promise<void>;
+  intervalMs?: number;
+  maxRows?: number;
+  /** Called when a write fails; the rows are kept and retried on the next flush. */
+  onError?(err: unknown, rows: number): void;
+  /** Merge key: a later row with the same key replaces the pending earlier one (upserts). */
+  key?(row: T): string;
+}
+
+/** Creates a batching writer. */
+export function createBatcher<T>(opts: BatcherOptions<T>): Batcher<T> {
+  const intervalMs = opts.intervalMs ?? 200;
+  const maxRows = opts.maxRows ?? 1000;
+  let rows: T[] = [];
+  let keyed = new Map<string, T>();
+  let timer: NodeJS.Timeout | null = null;
+  let chain: Promise<void> = Promise.resolve();
+  let closed = false;
+
+  const take = (): T[] => {
+    const out = opts.key ? [...keyed.values()] : rows;
+    rows = [];
+    keyed = new Map();
+    return out;
+  };
+  const size = () => (opts.key ? keyed.size : rows.length);
+
+  const flush = (): Promise<void> => {
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    chain = chain.then(async () => {
+      const batch = take();
+      for (let i = 0; i < batch.length; i += maxRows) {
+        const part = batch.slice(i, i + maxRows);
+        try {
+          await opts.write(part);
+        } catch (err) {
+          opts.onError?.(err, part.length);
+          // Keep what failed (and what follows) for the next flush.
+          for (const r of batch.slice(i)) pushRow(r);
+          schedule();
+          throw err;
+        }
+      }
+    });
+    const result = chain;
+    chain = chain.catch(() => undefined);
+    return result;
+  };
+
+  const schedule = () => {
+    if (timer || closed) return;
+    timer = setTimeout(() => {
+      timer = null;
+      flush().catch(() => undefined);
+    }, intervalMs);
+    timer.unref?.();
+  };
+
+  const pushRow = (row: T) => {
+    if (opts.key) {
+      const k = opts.key(row);
+      keyed.delete(k);
+      keyed.set(k, row);
+    } else rows.push(row);
+  };
+
+  return {
+    push(row) {
+      pushRow(row);
+      if (size() >= maxRows) flush().catch(() => undefined);
+      else schedule();
+    },
+    flush,
+    pending: size,
+    async close() {
+      closed = true;
+      await flush();
+    },
+  };
+}

@@ -1,0 +1,785 @@
+/**
+ * The composition root of one runtime node: opens the store, loads the market, the strategy
+ * registry and pool, the paper exchange and the order gate, rebuilds the actor tree from the
+ * persisted states, and drives rebalance cycles on every closed candle. The actors hold no I/O:
+ * every effect they name is provided here.
+ */
+import { createActor, fromPromise, type AnyActorRef, type Subscription } from 'xstate';
+import {
+  managerMachine,
+  observeSafely,
+  supervisorMachine,
+  traderMachine,
+  traderStateDetail,
+  traderStatus,
+  DEFAULT_POLICY,
+  type ComputeTargetsInput,
+  type ExecuteRebalanceInput,
+  type LoadTraderInput,
+  type ManagerContext,
+  type ManagerInput,
+  type PauseSet,
+  type SupervisorContext,
+  type TraderContext,
+  type TraderInput,
+  type TraderSnapshot,
+} from '../actors/index.ts';
+import type { Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import { seedDemoFleet } from './demo.ts';
+import {
+  errorMessage,
+  ErrorKind,
+  Ids,
+  parseStrategyRef,
+  type ErrorInfo,
+  type PauseInfo,
+  type TraderStatus,
+} from './domain.ts';
+import { createBatcher, createLocalBus, type Batcher, type EventBus } from './events/index.ts';
+import { createOrderGate, createPaperVenue, type Exchange, type Market, type OrderGate } from './exchange/index.ts';
+import type { Logger } from './log.ts';
+import { createCandleWindows } from './market/window.ts';
+import { SYNTHETIC_MARKETS, createSyntheticFeed } from './market/index.ts';
+import { createMetricsCollector, type MetricsCollector } from './metrics/index.ts';
+import { executeRebalance, TradingHalted, type RebalanceReport } from './rebalance/execute.ts';
+import { resolveLimits } from './risk/index.ts';
+import { createComputeScheduler, StrategyFailure, type ComputeScheduler } from './scheduler.ts';
+import { openDatabase, migrate, createStore } from './store/index.ts';
+import type {
+  ActorStateRecord,
+  CycleRecord,
+  EventRecord,
+  ManagerRecord,
+  Store,
+  TraderRecord,
+} from './store/types.ts';
+import { createRegistry, createStrategyPool, type Registry, type StrategyPool } from './strategy/index.ts';
+import { createPlatformApi } from './platform.ts';
+import type { PlatformApi } from './api.ts';
+
+/** Live facts about one trader that the console and commands read. */
+export interface TraderView {
+  readonly record: TraderRecord;
+  readonly ref: AnyActorRef;
+  status: TraderStatus;
+  detail: string;
+  pause: PauseInfo | null;
+  pauses: PauseSet;
+  error: ErrorInfo | null;
+  lastCycleAt: number | null;
+}
+
+/** Options a test or a benchmark may set. */
+export interface NodeOptions {
+  readonly config: Config;
+  readonly log: Logger;
+  /** The market and trading clock (scaled or manual); or a factory given the last stored time. */
+  readonly clock: Clock | ((resumeFrom: number | null) => Clock);
+  /** Drive the market from a timer (default true); tests call `step()` instead. */
+  readonly autoRun?: boolean;
+  /** Actor timers (restart backoff); defaults to real timers with `clock.now`. */
+  readonly actorClock?: { now(): number; setTimeout(fn: (...a: unknown[]) => void, ms: number): unknown; clearTimeout(id: unknown): void };
+}
+
+/** A running node. */
+export interface RuntimeNode {
+  readonly api: PlatformApi;
+  readonly store: Store;
+  readonly bus: EventBus;
+  readonly gate: OrderGate;
+  readonly registry: Registry;
+  readonly databaseKind: 'pglite' | 'postgres';
+  readonly startedAt: number;
+  traders(): ReadonlyMap<string, TraderView>;
+  managers(): readonly ManagerRecord[];
+  managerRef(id: string): AnyActorRef | undefined;
+  supervisor(): AnyActorRef;
+  /** Processes every due candle and ticks the traders; resolves when the ticks are sent. */
+  step(): Promise<number>;
+  /** Resolves when no trader is computing or rebalancing and every write is stored. */
+  settle(timeoutMs?: number): Promise<void>;
+  /** Makes every pending state and event durable. */
+  flush(): Promise<void>;
+  pool(): StrategyPool;
+  /** A trader's account on its venue (ungated: reads only). */
+  account(traderId: string): Exchange | undefined;
+  lastCandleAt(): number | null;
+  stop(): Promise<void>;
+}
+
+/** Builds and starts a runtime node. */
+export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
+  const { config, log } = opts;
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log });
+  await migrate(db.sql);
+  const store = createStore(db.sql, db.close);
+  // A faster-than-real market clock continues from where the last run stopped, never back.
+  const clock = typeof opts.clock === 'function' ? opts.clock(await store.settings.get<number>('clock.now')) : opts.clock;
+  const startedAt = clock.now();
+  const bus = createLocalBus((err) => log.error({ err }, 'bus listener failed'));
+
+  const events: Batcher<EventRecord> = createBatcher({
+    write: (rows) => store.events.appendMany(rows),
+    intervalMs: 250,
+    maxRows: 2000,
+    onError: (err, n) => log.error({ err, rows: n }, 'event write failed; will retry'),
+  });
+  const emit = (e: EventRecord) => {
+    events.push(e);
+    bus.publish({ kind: 'event', event: e });
+  };
+  const states: Batcher<ActorStateRecord> = createBatcher({
+    write: (rows) => store.actorStates.saveMany(rows),
+    intervalMs: 200,
+    maxRows: 2000,
+    key: (r) => r.actorId,
+    onError: (err, n) => log.error({ err, rows: n }, 'actor state write failed; will retry'),
+  });
+  const cycles: Batcher<CycleRecord> = createBatcher({
+    write: (rows) => store.cycles.upsertMany(rows),
+    intervalMs: 300,
+    maxRows: 2000,
+    key: (r) => r.cycleId,
+    onError: (err, n) => log.error({ err, rows: n }, 'cycle write failed; will retry'),
+  });
+
+  // Market: shared candle windows the workers map once, fed by the synthetic feed.
+  const markets: Record<string, Market> = Object.fromEntries(SYNTHETIC_MARKETS.map((m) => [m.symbol, m]));
+  const symbols = SYNTHETIC_MARKETS.map((m) => m.symbol);
+  const windows = createCandleWindows({ symbols, capacity: Math.max(2048, config.marketBackfillBars + 512) });
+
+  const venue = createPaperVenue({
+    markets: SYNTHETIC_MARKETS,
+    clock,
+    persist: (batch) => store.paper.saveBatch(batch),
+  });
+  let lastCandle: number | null = null;
+  const feed = createSyntheticFeed({
+    seed: config.marketSeed,
+    markets: SYNTHETIC_MARKETS,
+    clock,
+    candles: store.candles,
+    windows,
+    backfillBars: config.marketBackfillBars,
+    onCandle: (closed) => {
+      lastCandle = closed.openTime;
+      for (const [symbol, c] of Object.entries(closed.candles)) venue.updatePrice(symbol, { close: c.close, high: c.high, low: c.low });
+    },
+  });
+  await feed.backfill();
+  lastCandle = feed.lastOpenTime();
+  for (const [symbol, price] of Object.entries(feed.prices())) venue.updatePrice(symbol, { close: price });
+  venue.restore(await store.paper.loadAccounts(), await store.paper.loadOrders());
+  venue.onFill((accountId, fill) => {
+    if (fill.trigger === 'order') return;
+    const traderId = accountId.startsWith('paper:') ? accountId.slice(6) : accountId;
+    emit({
+      at: fill.timestamp,
+      type: `position.${fill.trigger}`,
+      severity: fill.trigger === 'liquidation' ? 'critical' : 'warning',
+      traderId,
+      actor: 'exchange',
+      message: `${fill.symbol} ${fill.trigger} filled ${fill.amount} @ ${fill.price} (P&L ${fill.realizedPnl})`,
+      data: { ...fill },
+    });
+  });
+
+  // Strategies: the pool first (the registry inspects files inside it), then the registry.
+  const pool = createStrategyPool({
+    windows: windows.handle(),
+    knownSymbols: symbols,
+    threads: config.poolThreads,
+    timeoutMs: config.strategyTimeoutMs,
+    maxHeapMb: config.strategyHeapMb,
+  });
+  const registry = createRegistry({ dir: config.strategyDir, repo: store.strategies, pool, clock, log });
+  registry.onChange((c) => {
+    const at = clock.now();
+    const base = { at, actor: 'registry', data: { filename: c.filename, name: c.name, version: c.version } };
+    if (c.status === 'valid') {
+      emit({
+        ...base,
+        type: c.isNew ? 'strategy.registered' : 'strategy.loaded',
+        severity: 'info',
+        message: `${c.filename}: ${c.name}@${c.version}${c.isNew ? ' registered' : ' unchanged'}`,
+      });
+    } else if (c.status === 'removed') {
+      emit({ ...base, type: 'strategy.removed', severity: 'info', message: `${c.filename} removed from the registry folder (its versions are kept)` });
+    } else {
+      emit({ ...base, type: 'strategy.broken', severity: 'warning', message: `${c.filename}: ${c.error ?? 'broken'}` });
+    }
+    bus.publish({ kind: 'live', change: { type: 'strategies.changed' } });
+  });
+  await registry.scan();
+  registry.watch();
+
+  if (config.demoFleet) {
+    const created = await seedDemoFleet(store, clock, (n) => registry.latest(n));
+    if (created.length) log.info({ traders: created.length }, 'demo fleet created');
+  }
+
+  const gate = createOrderGate();
+  const managerRecords = await store.managers.list();
+  const traderRecords = new Map((await store.traders.list()).map((t) => [t.id as string, t]));
+  const persisted = new Map((await store.actorStates.list()).map((s) => [s.actorId, s]));
+  for (const t of traderRecords.values()) {
+    if (!venue.hasAccount(t.accountId)) venue.openAccount(t.accountId, t.initialCapital);
+  }
+  await venue.flush();
+
+  // Orders recorded but never acknowledged before a crash: resolve each by lookup, never resend.
+  for (const o of await store.orders.listPending()) {
+    const t = traderRecords.get(o.traderId);
+    const ex = t ? venue.account(t.accountId) : null;
+    const found = ex ? await ex.fetchOrderByClientId(o.clientOrderId, o.symbol) : null;
+    if (found) await store.orders.updateFromVenue(o.clientOrderId, found, clock.now());
+    else await store.orders.markFailed(o.clientOrderId, 'never reached the venue before a restart (resolved by lookup)', clock.now());
+  }
+
+  const exchangeOf = (t: TraderRecord): Exchange => gate.wrap(t.id, t.managerId, venue.account(t.accountId));
+  const leverageSet = new Set<string>();
+  const dayStart = new Map<string, { day: number; equity: string }>();
+  const views = new Map<string, TraderView>();
+  /** Cycles between their compute and the end of their rebalance, for the decision record. */
+  const openCycles = new Map<string, CycleRecord>();
+
+  const scheduler: ComputeScheduler = createComputeScheduler({
+    compiled: (ref) => {
+      const p = parseStrategyRef(ref);
+      return p ? registry.get(p.name, p.version)?.compiled : undefined;
+    },
+    computeBatch: (v, items) => pool.computeBatch(v, items),
+  });
+
+  const traderInput = (t: TraderRecord): TraderInput => {
+    const s = persisted.get(t.id);
+    const desired: TraderInput['desired'] =
+      s?.status === 'paused' ? 'paused' : s?.status === 'error' ? 'error' : s?.status === 'stopped' ? 'stopped' : 'running';
+    return {
+      traderId: t.id,
+      managerId: t.managerId,
+      strategyRef: Ids.strategy(t.strategyName, t.strategyVersion),
+      desired,
+      pause: s?.state.pause ?? null,
+      pauses: (s?.state.pauses as PauseSet | undefined) ?? null,
+      error: s?.state.error ?? null,
+      lastCycleAt: s?.state.lastCycleAt ?? null,
+    };
+  };
+
+  const supervisorState = persisted.get('supervisor');
+  const supervisorPause = (supervisorState?.state.pause as PauseInfo | null | undefined) ?? null;
+
+  const managerInputs: ManagerInput[] = managerRecords.map((m) => {
+    const ms = persisted.get(m.id);
+    const traders = [...traderRecords.values()].filter((t) => t.managerId === m.id);
+    return {
+      managerId: m.id,
+      policy: { ...DEFAULT_POLICY, maxRestarts: m.maxRestarts, windowMs: m.restartWindowMs },
+      traders: traders.map(traderInput),
+      pause: (ms?.state.pause as PauseInfo | null | undefined) ?? null,
+      pauses: (ms?.state.pauses as PauseSet | undefined) ?? null,
+      restarts: (ms?.state.restartLog as Record<string, number[]> | undefined) ?? {},
+      escalated: (ms?.state.escalatedTraders as Record<string, boolean> | undefined) ?? {},
+    };
+  });
+
+  const persistTrader = (v: TraderView) =>
+    states.push({
+      actorId: v.record.id,
+      kind: 'trader',
+      status: v.status,
+      state: { pause: v.pause, pauses: v.pauses, error: v.error, lastCycleAt: v.lastCycleAt },
+      updatedAt: clock.now(),
+    });
+
+  const provided = supervisorMachine.provide({
+    actions: {
+      closeGate: (_, p: PauseInfo) => gate.close({ by: p.by, reason: p.reason, at: p.at }),
+      openGate: () => gate.open(),
+      managerFailed: (_, p: { managerId: string; message: string }) =>
+        emit({
+          at: clock.now(),
+          type: 'manager.failed',
+          severity: 'critical',
+          managerId: p.managerId,
+          actor: 'supervisor',
+          message: `manager ${p.managerId} failed: ${p.message}`,
+        }),
+    },
+    actors: {
+      manager: managerMachine.provide({
+        actions: {
+          traderEscalated: (_, p: { traderId: string; reason: string }) => {
+            const t = traderRecords.get(p.traderId);
+            emit({
+              at: clock.now(),
+              type: 'trader.escalated',
+              severity: 'critical',
+              traderId: p.traderId,
+              managerId: t?.managerId ?? null,
+              actor: 'supervisor',
+              message: `${t?.name ?? p.traderId} escalated: ${p.reason}. Only an operator's restart brings it back.`,
+            });
+          },
+          traderRespawned: (_, p: { traderId: string; ref: AnyActorRef }) => {
+            const t = traderRecords.get(p.traderId);
+            if (t) observeTrader(t, p.ref);
+          },
+          restartScheduled: (_, p: { traderId: string; delayMs: number; attempt: number }) => {
+            const t = traderRecords.get(p.traderId);
+            emit({
+              at: clock.now(),
+              type: 'trader.restart_scheduled',
+              severity: 'warning',
+              traderId: p.traderId,
+              managerId: t?.managerId ?? null,
+              actor: 'supervisor',
+              message: `restart ${p.attempt} in ${Math.round(p.delayMs / 1000)} s`,
+              data: { delayMs: p.delayMs, attempt: p.attempt },
+            });
+          },
+        },
+        actors: {
+          trader: traderMachine.provide({
+            actors: {
+              loadTrader: fromPromise(async ({ input }: { input: LoadTraderInput }) => {
+                const t = await store.traders.get(Ids.trader(input.traderId));
+                if (!t) throw new Error(`trader ${input.traderId} is not in the database`);
+                traderRecords.set(t.id, t);
+                const v = registry.get(t.strategyName, t.strategyVersion) ?? (await store.strategies.getVersion(t.strategyName, t.strategyVersion));
+                if (!v) throw new Error(`strategy ${t.strategyName}@${t.strategyVersion} is not registered`);
+                if (!venue.hasAccount(t.accountId)) venue.openAccount(t.accountId, t.initialCapital);
+                const view = views.get(t.id);
+                if (view) (view as { record: TraderRecord }).record = t;
+                return { strategyRef: Ids.strategy(t.strategyName, t.strategyVersion) };
+              }),
+              computeTargets: fromPromise(
+                async ({ input, signal }: { input: ComputeTargetsInput; signal: AbortSignal }) => {
+                  const t = traderRecords.get(input.traderId);
+                  if (!t) throw new Error(`trader ${input.traderId} is not loaded`);
+                  const ex = venue.account(t.accountId);
+                  const [bal, positions] = await Promise.all([ex.fetchBalance(), ex.fetchPositions()]);
+                  const equity = Number(bal.equity);
+                  const pos: Record<string, { side: 'long' | 'short'; amount: number; entryPrice: number; weight: number }> = {};
+                  for (const p of positions) {
+                    const notional = Number(p.amount) * Number(p.markPrice);
+                    pos[p.symbol] = {
+                      side: p.side,
+                      amount: Number(p.amount),
+                      entryPrice: Number(p.entryPrice),
+                      weight: equity > 0 ? ((p.side === 'long' ? 1 : -1) * notional) / (equity * t.leverage) : 0,
+                    };
+                  }
+                  const startedAtMs = clock.now();
+                  const base: CycleRecord = {
+                    cycleId: input.cycleId,
+                    traderId: t.id,
+                    strategyRef: input.strategyRef,
+                    params: t.params,
+                    candleFrom: null,
+                    candleTo: null,
+                    targets: null,
+                    plan: null,
+                    status: 'started',
+                    error: null,
+                    startedAt: startedAtMs,
+                    finishedAt: null,
+                  };
+                  try {
+                    const out = await scheduler.request({
+                      ref: input.strategyRef,
+                      item: { traderId: t.id, params: t.params as Record<string, unknown>, now: input.candleTime, equity, positions: pos },
+                      signal,
+                    });
+                    const rec: CycleRecord = {
+                      ...base,
+                      candleFrom: out.candleFrom,
+                      candleTo: out.candleTo,
+                      targets: out.targets,
+                      ...(signal.aborted
+                        ? { status: 'canceled', error: 'canceled: the trader was paused', finishedAt: clock.now() }
+                        : {}),
+                    };
+                    if (!signal.aborted) openCycles.set(input.cycleId, rec);
+                    cycles.push(rec);
+                    return out.targets;
+                  } catch (err) {
+                    cycles.push({ ...base, status: 'failed', error: errorMessage(err), finishedAt: clock.now() });
+                    throw err;
+                  }
+                },
+              ),
+              executeRebalance: fromPromise<unknown, ExecuteRebalanceInput>(
+                async ({
+                  input,
+                  signal,
+                }: {
+                  input: ExecuteRebalanceInput;
+                  signal: AbortSignal;
+                }) => {
+                  const t = traderRecords.get(input.traderId);
+                  if (!t) throw new Error(`trader ${input.traderId} is not loaded`);
+                  let report: RebalanceReport | null = null;
+                  let failure: string | null = null;
+                  try {
+                    report = await executeRebalance(
+                      {
+                        clock,
+                        orders: store.orders,
+                        gate,
+                        markets,
+                        threshold: config.rebalanceThreshold,
+                        emit,
+                        leverageSet,
+                        dayStartEquity: (id, equity) => {
+                          const day = Math.floor(input.candleTime / 86_400_000);
+                          const cur = dayStart.get(id);
+                          if (cur && cur.day === day) return cur.equity;
+                          dayStart.set(id, { day, equity });
+                          return equity;
+                        },
+                      },
+                      exchangeOf(t),
+                      { id: t.id, managerId: t.managerId, leverage: t.leverage, limits: resolveLimits(t.riskLimits) },
+                      { cycleId: input.cycleId, targets: input.targets },
+                      signal,
+                    );
+                  } catch (err) {
+                    failure = errorMessage(err);
+                    throw err instanceof TradingHalted ? err : new Error(`rebalance failed: ${failure}`);
+                  } finally {
+                    const base = openCycles.get(input.cycleId);
+                    openCycles.delete(input.cycleId);
+                    cycles.push({
+                      cycleId: input.cycleId,
+                      traderId: t.id,
+                      strategyRef: base?.strategyRef ?? Ids.strategy(t.strategyName, t.strategyVersion),
+                      params: base?.params ?? t.params,
+                      candleFrom: base?.candleFrom ?? null,
+                      candleTo: base?.candleTo ?? null,
+                      targets: input.targets,
+                      plan: report,
+                      status: failure ? 'failed' : report?.canceled || signal.aborted ? 'canceled' : 'completed',
+                      error: failure,
+                      startedAt: base?.startedAt ?? clock.now(),
+                      finishedAt: clock.now(),
+                    });
+                  }
+                  return report;
+                },
+              ),
+            },
+          }),
+        },
+      }),
+    },
+  });
+
+
+  const supervisor = createActor(provided, {
+    input: { managers: managerInputs, pause: supervisorPause },
+    clock: opts.actorClock ?? {
+      now: () => clock.now(),
+      setTimeout: (fn: (...a: unknown[]) => void, ms: number) => setTimeout(fn, ms),
+      clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout),
+    },
+  });
+  supervisor.subscribe({
+    error: (err) => log.error({ err }, 'supervisor failed'),
+  });
+
+  const managerRefs = new Map<string, AnyActorRef>();
+  const api = createPlatformApi({
+    clock,
+    store,
+    bus,
+    gate,
+    registry,
+    pool,
+    views,
+    managers: managerRecords,
+    managerRef: (id) => managerRefs.get(id),
+    supervisor,
+    startedAt,
+    databaseKind: db.kind,
+    lastCandleAt: () => lastCandle,
+    symbols: symbols.length,
+    durable: async () => {
+      await states.flush();
+      await events.flush();
+    },
+    dryRun: async (traderId, ref, params) => {
+      const t = traderRecords.get(traderId);
+      const v = registry.get(ref.name, ref.version);
+      if (!t || !v) return { ok: false, error: 'unknown trader or version' };
+      const bal = await venue.account(t.accountId).fetchBalance();
+      const res = await pool.computeBatch({ ref: `${v.name}@${v.version}`, compiled: v.compiled }, [
+        { traderId: t.id, params, now: lastCandle ?? clock.now(), equity: Number(bal.equity), positions: {} },
+      ]);
+      const r = res.get(t.id);
+      if (!r) return { ok: false, error: 'no result from the strategy pool' };
+      return r.ok ? { ok: true } : { ok: false, error: r.error.message };
+    },
+    positions: async (traderId) => {
+      const t = traderRecords.get(traderId);
+      return t ? venue.account(t.accountId).fetchPositions() : [];
+    },
+    onAssigned: (t) => {
+      traderRecords.set(t.id, t);
+      const view = views.get(t.id);
+      if (view) (view as { record: TraderRecord }).record = t;
+    },
+  });
+
+  // Observe every trader snapshot: persist state changes, write events, feed the console.
+  const subs: Subscription[] = [];
+  const traderSubs = new Map<string, Subscription>();
+  const observeTrader = (record: TraderRecord, ref: AnyActorRef) => {
+    traderSubs.get(record.id)?.unsubscribe();
+    const prev = views.get(record.id);
+    const view: TraderView = prev
+      ? Object.assign(prev, { ref })
+      : { record, ref, status: 'starting', detail: 'starting', pause: null, pauses: {}, error: null, lastCycleAt: null };
+    views.set(record.id, view);
+    const onSnap = (snap: TraderSnapshot) => {
+      const status = traderStatus(snap);
+      const detail = traderStateDetail(snap);
+      const ctx: TraderContext = snap.context;
+      const statusChanged = status !== view.status || !prev;
+      const changed =
+        statusChanged || detail !== view.detail || ctx.lastCycleAt !== view.lastCycleAt || ctx.pause !== view.pause || ctx.error !== view.error;
+      if (!changed) return;
+      const before = view.status;
+      view.status = status;
+      view.detail = detail;
+      view.pause = ctx.pause ?? null;
+      view.pauses = ctx.pauses;
+      view.error = ctx.error ?? null;
+      view.lastCycleAt = ctx.lastCycleAt ?? null;
+      if (status !== before) emit(statusEvent(view, before, clock.now()));
+      if (status === 'paused') gate.blockTrader(record.id);
+      else gate.unblockTrader(record.id);
+      if (detail !== 'running.computing' && detail !== 'running.rebalancing') persistTrader(view);
+      publishBot(view);
+    };
+    traderSubs.set(
+      record.id,
+      observeSafely(ref as unknown as { subscribe: AnyActorRef['subscribe'] }, (s) => onSnap(s as TraderSnapshot), (err) =>
+        log.error({ err, trader: record.id }, 'trader actor failed'),
+      ),
+    );
+    onSnap(ref.getSnapshot() as TraderSnapshot);
+  };
+
+  const publishBot = (view: TraderView) => {
+    const bot = api.botRow(view.record.id);
+    if (bot) bus.publish({ kind: 'live', change: { type: 'bot.changed', bot } });
+  };
+
+  const observeManager = (m: ManagerRecord, ref: AnyActorRef) => {
+    managerRefs.set(m.id, ref);
+    let last = '';
+    const onSnap = (ctx: ManagerContext) => {
+      const key = JSON.stringify([ctx.pauses, ctx.restarts, ctx.escalated]);
+      if (key === last) return;
+      last = key;
+      states.push({
+        actorId: m.id,
+        kind: 'manager',
+        status: ctx.pause ? 'paused' : 'active',
+        state: { pause: ctx.pause, pauses: ctx.pauses, restartLog: ctx.restarts, escalatedTraders: ctx.escalated },
+        updatedAt: clock.now(),
+      });
+      if (ctx.pause) gate.blockManager(m.id);
+      else gate.unblockManager(m.id);
+      bus.publish({ kind: 'live', change: { type: 'platform.changed', status: api.platformStatus() } });
+    };
+    subs.push(
+      observeSafely(
+        ref as unknown as { subscribe: AnyActorRef['subscribe'] },
+        (s) => onSnap((s as { context: ManagerContext }).context),
+        (err) => log.error({ err, manager: m.id }, 'manager actor failed'),
+      ),
+    );
+    onSnap(ref.getSnapshot().context as ManagerContext);
+  };
+
+  supervisor.start();
+  let lastSupervisorKey = '';
+  const onSupervisor = () => {
+    const ctx: SupervisorContext = supervisor.getSnapshot().context;
+    const key = JSON.stringify(ctx.pause);
+    if (key === lastSupervisorKey) return;
+    lastSupervisorKey = key;
+    states.push({
+      actorId: 'supervisor',
+      kind: 'supervisor',
+      status: ctx.pause ? 'paused' : 'active',
+      state: { pause: ctx.pause },
+      updatedAt: clock.now(),
+    });
+    bus.publish({ kind: 'live', change: { type: 'platform.changed', status: api.platformStatus() } });
+  };
+  subs.push(observeSafely(supervisor, onSupervisor, (err) => log.error({ err }, 'supervisor failed')));
+  onSupervisor();
+
+  const supervised = supervisor.getSnapshot().context.managers;
+  for (const m of managerRecords) {
+    const mref = supervised[m.id];
+    if (!mref) throw new Error(`manager ${m.id} was not spawned`);
+    observeManager(m, mref);
+    const kids = (mref.getSnapshot().context as ManagerContext).traders;
+    for (const t of traderRecords.values()) {
+      if (t.managerId !== m.id) continue;
+      const tref = kids[t.id];
+      if (tref) observeTrader(t, tref);
+    }
+  }
+
+  const metrics: MetricsCollector = createMetricsCollector({
+    clock,
+    repo: store.metrics,
+    traders: () =>
+      [...traderRecords.values()].map((t) => ({
+        traderId: t.id,
+        managerId: t.managerId,
+        initialCapital: t.initialCapital,
+        read: async () => {
+          const b = await venue.account(t.accountId).fetchBalance();
+          return { equity: b.equity, unrealizedPnl: b.unrealizedPnl };
+        },
+      })),
+  });
+  api.attachMetrics(metrics);
+
+  // The trading loop: every closed candle ticks the running traders that have not yet run it.
+  let lastMetricsMinute = -1;
+  const tickAll = (candleTime: number) => {
+    for (const v of views.values()) {
+      if (v.detail !== 'running.idle') continue;
+      if (v.lastCycleAt !== null && v.lastCycleAt >= candleTime) continue;
+      v.ref.send({ type: 'trader.tick', candleTime });
+    }
+  };
+  const step = async (): Promise<number> => {
+    const n = await feed.advance();
+    const latest = feed.lastOpenTime();
+    if (latest !== null) {
+      lastCandle = latest;
+      if (n > 0 || firstStep) tickAll(latest);
+      const minute = Math.floor(latest / 60_000);
+      if (minute !== lastMetricsMinute) {
+        lastMetricsMinute = minute;
+        await metrics.collect().catch((err: unknown) => log.error({ err }, 'metrics collection failed'));
+      }
+    }
+    firstStep = false;
+    if (n > 0) await store.settings.set('clock.now', clock.now()).catch((err: unknown) => log.warn({ err }, 'could not store the clock'));
+    return n;
+  };
+  let firstStep = true;
+
+  let timer: NodeJS.Timeout | null = null;
+  let stepping = false;
+  if (opts.autoRun !== false) {
+    const everyMs = Math.max(100, Math.min(1000, 60_000 / config.marketTimeScale / 4));
+    timer = setInterval(() => {
+      if (stepping) return;
+      stepping = true;
+      step()
+        .catch((err: unknown) => log.error({ err }, 'market step failed'))
+        .finally(() => {
+          stepping = false;
+        });
+    }, everyMs);
+    timer.unref?.();
+    void step();
+  }
+
+  const flush = async () => {
+    await Promise.all([states.flush(), events.flush(), cycles.flush(), venue.flush()]);
+  };
+
+  const settle = async (timeoutMs = 30_000) => {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const busy = [...views.values()].some((v) => v.detail === 'running.computing' || v.detail === 'running.rebalancing' || v.status === 'starting');
+      if (!busy && scheduler.inFlight() === 0) break;
+      if (Date.now() > until) throw new Error('runtime did not settle in time');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await flush();
+  };
+
+  log.info(
+    { traders: views.size, managers: managerRecords.length, database: db.kind, tradingPaused: !gate.isOpen() },
+    'runtime node started',
+  );
+
+  return {
+    api,
+    store,
+    bus,
+    gate,
+    registry,
+    databaseKind: db.kind,
+    startedAt,
+    traders: () => views,
+    managers: () => managerRecords,
+    managerRef: (id) => managerRefs.get(id),
+    supervisor: () => supervisor,
+    step,
+    settle,
+    flush,
+    pool: () => pool,
+    account: (traderId) => {
+      const t = traderRecords.get(traderId);
+      return t ? venue.account(t.accountId) : undefined;
+    },
+    lastCandleAt: () => lastCandle,
+    async stop() {
+      if (timer) clearInterval(timer);
+      registry.close();
+      for (const s of subs) s.unsubscribe();
+      for (const s of traderSubs.values()) s.unsubscribe();
+      supervisor.stop();
+      await flush().catch((err: unknown) => log.error({ err }, 'final flush failed'));
+      await pool.close();
+      await store.close();
+    },
+  };
+}
+
+function statusEvent(v: TraderView, before: TraderStatus, at: number): EventRecord {
+  const t = v.record;
+  const base = { at, traderId: t.id, managerId: t.managerId, data: { from: before, to: v.status } };
+  switch (v.status) {
+    case 'paused':
+      return {
+        ...base,
+        type: 'trader.paused',
+        severity: 'warning',
+        actor: v.pause?.by ?? 'system',
+        message: `${t.name} paused by ${v.pause?.by ?? 'system'}${v.pause?.reason ? `: ${v.pause.reason}` : ''}`,
+      };
+    case 'error':
+      return {
+        ...base,
+        type: 'trader.failed',
+        severity: 'error',
+        actor: 'system',
+        message: `${t.name} failed: ${v.error?.message ?? 'unknown error'}`,
+        data: { ...base.data, kind: v.error?.kind ?? ErrorKind.internal },
+      };
+    case 'running':
+      return { ...base, type: 'trader.running', severity: 'info', actor: 'system', message: `${t.name} running` };
+    case 'starting':
+      return { ...base, type: 'trader.starting', severity: 'info', actor: 'system', message: `${t.name} starting` };
+    case 'stopped':
+      return { ...base, type: 'trader.stopped', severity: 'info', actor: 'system', message: `${t.name} stopped` };
+  }
+}
+
+export { StrategyFailure };

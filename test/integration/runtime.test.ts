@@ -1,0 +1,275 @@
+/**
+ * The whole runtime in-process, on PGlite and on PostgreSQL: the demo fleet trading over many
+ * cycles on a manual market clock, pause and Pause All stopping orders, a throwing strategy
+ * going error → restart → escalation on a simulated actor clock, and a restart rebuilding
+ * the same tree without doubling an order.
+ */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SimulatedClock } from 'xstate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createLogger,
+  createManualClock,
+  loadConfig,
+  startNode,
+  type ManualClock,
+  type RuntimeNode,
+} from '../../runtime/index.ts';
+import { Dec } from '../../runtime/exchange/precision.ts';
+import { dbTargets, emptyPostgresDatabase, tempDataDir } from '../support/db.ts';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+const T0 = Date.UTC(2026, 0, 5, 12, 0, 30);
+
+interface Harness {
+  node: RuntimeNode;
+  clock: ManualClock;
+  actorClock: SimulatedClock;
+  start(): Promise<RuntimeNode>;
+  minute(n?: number): Promise<void>;
+  cleanup(): Promise<void>;
+  strategyDir: string;
+}
+
+async function harness(target: 'pglite' | 'postgres'): Promise<Harness> {
+  const strategyDir = mkdtempSync(path.join(tmpdir(), 'fleet-strategies-'));
+  cpSync(path.join(REPO, 'strategies'), strategyDir, { recursive: true });
+  cpSync(path.join(REPO, 'test/fixtures/strategies/throws.ts'), path.join(strategyDir, 'throws.ts'));
+  let dataDir: string | null = null;
+  let drop: (() => Promise<void>) | null = null;
+  const env: Record<string, string> = {
+    STRATEGY_DIR: strategyDir,
+    LOG_LEVEL: 'silent',
+    POOL_THREADS: '1',
+    MARKET_BACKFILL_BARS: '300',
+    DEMO_FLEET: 'true',
+  };
+  if (target === 'pglite') {
+    dataDir = tempDataDir();
+    env['DATA_DIR'] = dataDir;
+  } else {
+    const pg = await emptyPostgresDatabase();
+    env['DATABASE_URL'] = pg.databaseUrl;
+    drop = pg.drop;
+  }
+  const config = loadConfig(env);
+  const clock = createManualClock(T0);
+  const actorClock = new SimulatedClock();
+  actorClock.set(T0);
+  const h: Harness = {
+    node: undefined as unknown as RuntimeNode,
+    clock,
+    actorClock,
+    strategyDir,
+    async start() {
+      h.node = await startNode({
+        config,
+        log: createLogger('silent'),
+        clock,
+        autoRun: false,
+        actorClock: actorClock as unknown as NonNullable<Parameters<typeof startNode>[0]['actorClock']>,
+      });
+      await h.node.step();
+      await h.node.settle();
+      return h.node;
+    },
+    async minute(n = 1) {
+      for (let i = 0; i < n; i++) {
+        clock.advance(60_000);
+        await h.node.step();
+        await h.node.settle();
+      }
+    },
+    async cleanup() {
+      await h.node?.stop().catch(() => undefined);
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (drop) await drop();
+      rmSync(strategyDir, { recursive: true, force: true });
+    },
+  };
+  return h;
+}
+
+async function orderCount(node: RuntimeNode, traderId?: string): Promise<number> {
+  if (traderId) return node.store.orders.countForTrader(traderId as never);
+  let n = 0;
+  for (const id of node.traders().keys()) n += await node.store.orders.countForTrader(id as never);
+  return n;
+}
+
+describe.each(dbTargets())('the runtime on $name', ({ name }) => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await harness(name);
+    await h.start();
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.cleanup();
+  });
+
+  it('runs the demo fleet of 8 traders under 2 managers over many cycles and places paper orders', async () => {
+    await h.minute(10);
+    const node = h.node;
+    expect(node.traders().size).toBe(8);
+    expect(node.managers()).toHaveLength(2);
+    for (const v of node.traders().values()) expect(v.status).toBe('running');
+
+    let tradersWithOrders = 0;
+    for (const id of node.traders().keys()) {
+      const cycles = await node.store.cycles.recentForTrader(id as never, 50);
+      expect(cycles.filter((c) => c.status === 'completed').length).toBeGreaterThanOrEqual(10);
+      const orders = await node.store.orders.recentForTrader(id as never, 500);
+      if (orders.length > 0) tradersWithOrders++;
+      expect(orders.every((o) => o.status !== 'pending')).toBe(true);
+    }
+    expect(tradersWithOrders).toBeGreaterThanOrEqual(3);
+  });
+
+  it('keeps every paper wallet equal to its deposit plus realized P&L minus fees', async () => {
+    for (const v of h.node.traders().values()) {
+      const balance = await h.node.account(v.record.id)!.fetchBalance();
+      const net = await h.node.store.fills.netForAccount(v.record.accountId);
+      expect(new Dec(balance.wallet).eq(new Dec(v.record.initialCapital).plus(net))).toBe(true);
+    }
+  });
+
+  it('records why each order was placed in the cycle decision record', async () => {
+    const [some] = [...h.node.traders().values()];
+    const orders = await h.node.store.orders.recentForTrader(some!.record.id, 1);
+    const id = orders[0]?.cycleId ?? (await h.node.store.cycles.recentForTrader(some!.record.id, 1))[0]!.cycleId;
+    const cycle = await h.node.store.cycles.get(id);
+    expect(cycle).not.toBeNull();
+    expect(cycle!.strategyRef).toMatch(/@\d+$/);
+    expect(cycle!.candleTo).not.toBeNull();
+    expect(cycle!.targets).not.toBeNull();
+    expect(cycle!.plan).toHaveProperty('lines');
+  });
+
+  it('sends no order for a paused trader while the others go on', async () => {
+    const ids = [...h.node.traders().keys()];
+    const paused = ids[1]!;
+    const res = await h.node.api.pauseBot(paused, { by: 'tester', reason: 'integration test' });
+    expect(res).toEqual({ ok: true, message: expect.stringContaining('paused') });
+    const before = await orderCount(h.node, paused);
+    const cyclesBefore = (await h.node.store.cycles.recentForTrader(paused as never, 100)).length;
+    await h.minute(3);
+    expect(h.node.traders().get(paused)!.status).toBe('paused');
+    expect(await orderCount(h.node, paused)).toBe(before);
+    expect((await h.node.store.cycles.recentForTrader(paused as never, 100)).length).toBe(cyclesBefore);
+    const other = h.node.traders().get(ids[0]!)!;
+    expect(other.status).toBe('running');
+    expect(other.lastCycleAt).toBe(h.node.lastCandleAt());
+  });
+
+  it('stops every order under Pause All and trades again after Resume All', async () => {
+    const refused = await h.node.api.pauseAll({ by: 'tester', reason: '' });
+    expect(refused).toEqual({ ok: false, error: 'a reason is required to pause all trading' });
+    expect((await h.node.api.pauseAll({ by: 'tester', reason: 'exchange incident' })).ok).toBe(true);
+    expect(h.node.gate.isOpen()).toBe(false);
+    for (const v of h.node.traders().values()) expect(v.status).toBe('paused');
+    const before = await orderCount(h.node);
+    await h.minute(2);
+    expect(await orderCount(h.node)).toBe(before);
+
+    expect((await h.node.api.resumeAll({ by: 'tester' })).ok).toBe(true);
+    expect(h.node.gate.isOpen()).toBe(true);
+    const ids = [...h.node.traders().keys()];
+    // The bot paused on its own stays paused: a platform resume lifts only the platform pause.
+    expect(h.node.traders().get(ids[1]!)!.status).toBe('paused');
+    expect(h.node.traders().get(ids[0]!)!.status).toBe('running');
+    await h.minute(1);
+    expect(h.node.traders().get(ids[0]!)!.lastCycleAt).toBe(h.node.lastCandleAt());
+  });
+
+  it('refuses to assign a version whose params make the strategy fail', async () => {
+    const ids = [...h.node.traders().keys()];
+    const target = ids[7]!;
+    const v = h.node.registry.latest('throws');
+    expect(v).toBeDefined();
+    const refused = await h.node.api.assignStrategy(target, { name: 'throws', version: v!.version }, { fail: true }, { by: 'tester' });
+    expect(refused.ok).toBe(false);
+    expect(refused.ok ? '' : refused.error).toContain('boom');
+    expect(h.node.traders().get(target)!.record.strategyName).not.toBe('throws');
+  });
+
+  it('restarts a trader whose strategy throws with backoff, then escalates it and keeps it in error', async () => {
+    const ids = [...h.node.traders().keys()];
+    const target = ids[7]!;
+    const v = h.node.registry.latest('throws')!;
+    // An operator edit that makes the strategy throw on every cycle.
+    await h.node.store.traders.assignStrategy(target as never, 'throws', v.version, { fail: true }, h.clock.now());
+    expect((await h.node.api.restartBot(target, { by: 'tester' })).ok).toBe(true);
+    await h.node.settle();
+
+    const delays = [1000, 2000, 4000, 8000, 16000];
+    for (const delay of delays) {
+      await h.minute(1);
+      const view = h.node.traders().get(target)!;
+      expect(view.status).toBe('error');
+      expect(view.error?.message).toContain('boom');
+      h.actorClock.increment(delay);
+      await h.node.settle();
+      expect(h.node.traders().get(target)!.status).toBe('running');
+    }
+    await h.minute(1);
+    expect(h.node.traders().get(target)!.status).toBe('error');
+    h.actorClock.increment(120_000);
+    await h.node.settle();
+    expect(h.node.traders().get(target)!.status).toBe('error');
+    const row = h.node.api.listBots().find((b) => b.id === target)!;
+    expect(row.escalated).toBe(true);
+    await h.node.flush();
+    const escalations = await h.node.store.events.recent({ limit: 20, traderId: target, types: ['trader.escalated'] });
+    expect(escalations).toHaveLength(1);
+    expect(escalations[0]!.severity).toBe('critical');
+    // The others were not disturbed.
+    expect(h.node.traders().get(ids[0]!)!.status).toBe('running');
+  });
+
+  it('rebuilds the same tree in the same states after a restart and doubles no order', async () => {
+    await h.node.flush();
+    const before = new Map([...h.node.traders()].map(([id, v]) => [id, v.status]));
+    const ordersBefore = await orderCount(h.node);
+    const ids = [...h.node.traders().keys()];
+    await h.node.stop();
+
+    await h.start();
+    const after = new Map([...h.node.traders()].map(([id, v]) => [id, v.status]));
+    expect(after).toEqual(before);
+    expect(after.get(ids[1]!)).toBe('paused');
+    expect(after.get(ids[7]!)).toBe('error');
+    expect(h.node.api.listBots().find((b) => b.id === ids[7])!.escalated).toBe(true);
+    // The same candle again: nothing is re-run, nothing is sent twice.
+    await h.node.step();
+    await h.node.settle();
+    expect(await orderCount(h.node)).toBe(ordersBefore);
+    // And trading continues on the next candle.
+    await h.minute(1);
+    expect(h.node.traders().get(ids[0]!)!.lastCycleAt).toBe(h.node.lastCandleAt());
+  });
+
+  it('picks up a strategy file copied into the registry folder as a new version and reports a broken one', async () => {
+    writeFileSync(
+      path.join(h.strategyDir, 'flat.ts'),
+      `import { defineStrategy, z } from '@platform/strategy';
+export default defineStrategy({ name: 'flat', params: z.object({}), defaults: {}, compute() { return {}; } });`,
+    );
+    writeFileSync(path.join(h.strategyDir, 'broken.ts'), 'export default defineStrategy({ name: "x", ');
+    await h.node.registry.scan();
+    const view = await h.node.api.strategies();
+    expect(view.versions.some((v) => v.name === 'flat' && v.version === 1)).toBe(true);
+    const broken = view.files.find((f) => f.filename === 'broken.ts');
+    expect(broken?.status).toBe('broken');
+    expect(broken?.error).toBeTruthy();
+    const ids = [...h.node.traders().keys()];
+    const res = await h.node.api.assignStrategy(ids[0]!, { name: 'flat', version: 1 }, {}, { by: 'tester' });
+    expect(res.ok).toBe(true);
+    await h.node.settle();
+    expect(h.node.traders().get(ids[0]!)!.record.strategyName).toBe('flat');
+    expect(h.node.traders().get(ids[0]!)!.status).toBe('running');
+  });
+});

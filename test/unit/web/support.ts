@@ -1,0 +1,76 @@
+/**
+ * Helpers for console route tests: an app over the fake api, form posts with the headers a
+ * browser sends, and a bounded reader for the SSE stream.
+ */
+import type { Hono } from 'hono';
+import { createWebApp } from '../../../web/index.ts';
+import type { LiveOptions } from '../../../web/index.ts';
+import { T0, createFakeApi } from '../../support/fake-api.ts';
+import type { FakeApi } from '../../support/fake-api.ts';
+
+/** The origin `app.request()` uses for relative URLs. */
+export const ORIGIN = 'http://localhost';
+
+/** An app over a fresh fake api, with a fixed clock. */
+export function setup(live?: LiveOptions): { app: Hono; api: FakeApi } {
+  const api = createFakeApi();
+  const app = createWebApp({ api, startedAt: T0 - 90_000, now: () => T0, live: live ?? { coalesceMs: 10 } });
+  return { app, api };
+}
+
+/** Headers htmx sends with every request. */
+export const HX = { 'HX-Request': 'true' } as const;
+
+/** POSTs a urlencoded form as a same-origin browser would (htmx unless `htmx: false`). */
+export function postForm(
+  app: Hono,
+  path: string,
+  form: Record<string, string> = {},
+  opts: { htmx?: boolean; origin?: string | null } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded' };
+  const origin = opts.origin === undefined ? ORIGIN : opts.origin;
+  if (origin !== null) headers.Origin = origin;
+  if (opts.htmx !== false) Object.assign(headers, HX);
+  return Promise.resolve(app.request(path, { method: 'POST', headers, body: new URLSearchParams(form).toString() }));
+}
+
+/** Reads SSE text from a response until `done(text)` holds; fails after `timeoutMs`. */
+export async function readUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  done: (text: string) => boolean,
+  timeoutMs = 5000,
+  prior = '',
+): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = prior;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`SSE: condition not met within ${timeoutMs} ms; got:\n${text.slice(-2000)}`)), timeoutMs);
+  });
+  try {
+    while (!done(text)) {
+      const chunk = await Promise.race([reader.read(), timeout]);
+      if (chunk.done) throw new Error(`SSE stream ended; got:\n${text.slice(-2000)}`);
+      text += decoder.decode(chunk.value, { stream: true });
+    }
+    return text;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Splits SSE text into complete messages (each with its joined data and its fields). */
+export function sseMessages(text: string): { data: string; event: string | null; id: string | null; comment: boolean }[] {
+  const out: { data: string; event: string | null; id: string | null; comment: boolean }[] = [];
+  const blocks = text.split('\n\n');
+  blocks.pop(); // the last block is incomplete (or empty)
+  for (const block of blocks) {
+    const lines = block.split('\n');
+    const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6));
+    const event = lines.find((l) => l.startsWith('event:'))?.slice(6).trim() ?? null;
+    const id = lines.find((l) => l.startsWith('id:'))?.slice(3).trim() ?? null;
+    out.push({ data: data.join('\n'), event, id, comment: lines.every((l) => l.startsWith(':')) });
+  }
+  return out;
+}

@@ -1,0 +1,61 @@
+/* Fleet Console behaviour that HTML alone cannot express. Served as a file: the CSP forbids
+   inline scripts. Dialogs open and close here; htmx does every request. */
+/* global document, Element, HTMLFormElement, HTMLDialogElement */
+(function () {
+  'use strict';
+
+  function closestFromEvent(event, selector) {
+    return event.target instanceof Element ? event.target.closest(selector) : null;
+  }
+
+  function clearErrors(dialog) {
+    dialog.querySelectorAll('.form-error').forEach(function (el) {
+      el.textContent = '';
+    });
+  }
+
+  document.addEventListener('click', function (event) {
+    var opener = closestFromEvent(event, '[data-dialog-open]');
+    if (opener) {
+      var dialog = document.getElementById(opener.getAttribute('data-dialog-open'));
+      if (dialog instanceof HTMLDialogElement && !dialog.open) {
+        clearErrors(dialog);
+        dialog.showModal();
+      }
+      return;
+    }
+    var closer = closestFromEvent(event, '[data-dialog-close]');
+    if (closer) {
+      var owner = closer.closest('dialog');
+      if (owner) owner.close();
+    }
+  });
+
+  // A dialog form that succeeded closes its dialog; a refusal stays open with its message.
+  document.addEventListener('htmx:after:request', function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute('data-dialog-form')) return;
+    var ctx = event.detail && event.detail.ctx;
+    var status = ctx && ctx.response ? ctx.response.status : 0;
+    if (status >= 200 && status < 400) {
+      form.reset();
+      var dialog = form.closest('dialog');
+      if (dialog) dialog.close();
+    }
+  });
+
+  function setLive(event, state) {
+    if (event.target instanceof Element && event.target.id === 'live') {
+      event.target.setAttribute('data-live', state);
+    }
+  }
+  document.addEventListener('htmx:sse:after:connection', function (event) {
+    setLive(event, 'on');
+  });
+  document.addEventListener('htmx:sse:error', function (event) {
+    setLive(event, 'lost');
+  });
+  document.addEventListener('htmx:sse:close', function (event) {
+    setLive(event, 'lost');
+  });
+})();

@@ -1,0 +1,27 @@
+/**
+ * Error pages: 404, 400 and 500 with a message a person can act on (never a stack).
+ */
+import type { FC } from 'hono/jsx';
+
+/** An error page's content. */
+export const ErrorPage: FC<{ status: number; title: string; message: string }> = ({ status, title, message }) => (
+  <div class="page error-page" id="error-page">
+    <div class="error-box">
+      <div class="error-code">{status}</div>
+      <h1>{title}</h1>
+      <p class="error-message">{message}</p>
+      <p>
+        <a class="btn" href="/bots">
+          Back to bots
+        </a>
+      </p>
+    </div>
+  </div>
+);
+
+/** An inline message (a fragment for forms and rows). */
+export const InlineMessage: FC<{ ok: boolean; text: string }> = ({ ok, text }) => (
+  <div class={`form-msg ${ok ? 'ok' : 'err'}`} role={ok ? 'status' : 'alert'}>
+    {text}
+  </div>
+);
