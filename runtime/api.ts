@@ -118,6 +118,8 @@ export interface PlatformApi {
   health(): Promise<HealthInfo>;
   platformStatus(): PlatformStatus;
   listBots(): readonly BotRow[];
+  /** One bot's row, or null for an unknown id. */
+  getBot(id: string): BotRow | null;
   listManagers(): readonly ManagerRow[];
   botDetail(id: string): Promise<BotDetail | null>;
   pauseBot(id: string, who: Actor): Promise<CommandResult>;

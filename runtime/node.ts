@@ -78,6 +78,11 @@ export interface NodeOptions {
   readonly clock: Clock | ((resumeFrom: number | null) => Clock);
   /** Drive the market from a timer (default true); tests call `step()` instead. */
   readonly autoRun?: boolean;
+  /**
+   * The account of a trader on a live venue (any venue but `paper`); the paper exchange serves
+   * `paper` traders. A trader whose venue has no account fails its load with a clear reason.
+   */
+  readonly liveAccount?: (trader: TraderRecord) => Exchange | undefined;
   /** Actor timers (restart backoff); defaults to real timers with `clock.now`. */
   readonly actorClock?: { now(): number; setTimeout(fn: (...a: unknown[]) => void, ms: number): unknown; clearTimeout(id: unknown): void };
 }
@@ -224,20 +229,28 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
   const traderRecords = new Map((await store.traders.list()).map((t) => [t.id as string, t]));
   const persisted = new Map((await store.actorStates.list()).map((s) => [s.actorId, s]));
   for (const t of traderRecords.values()) {
-    if (!venue.hasAccount(t.accountId)) venue.openAccount(t.accountId, t.initialCapital);
+    if (t.venue === 'paper' && !venue.hasAccount(t.accountId)) venue.openAccount(t.accountId, t.initialCapital);
   }
   await venue.flush();
 
   // Orders recorded but never acknowledged before a crash: resolve each by lookup, never resend.
   for (const o of await store.orders.listPending()) {
     const t = traderRecords.get(o.traderId);
-    const ex = t ? venue.account(t.accountId) : null;
+    const ex = t ? (t.venue === 'paper' ? venue.account(t.accountId) : (opts.liveAccount?.(t) ?? null)) : null;
     const found = ex ? await ex.fetchOrderByClientId(o.clientOrderId, o.symbol) : null;
     if (found) await store.orders.updateFromVenue(o.clientOrderId, found, clock.now());
     else await store.orders.markFailed(o.clientOrderId, 'never reached the venue before a restart (resolved by lookup)', clock.now());
   }
 
-  const exchangeOf = (t: TraderRecord): Exchange => gate.wrap(t.id, t.managerId, venue.account(t.accountId));
+  /** The trader's account, ungated (reads). */
+  const accountOf = (t: TraderRecord): Exchange => {
+    if (t.venue === 'paper') return venue.account(t.accountId);
+    const live = opts.liveAccount?.(t);
+    if (!live) throw new Error(`no ${t.venue} account is connected for ${t.name} (${t.accountId})`);
+    return live;
+  };
+  /** The trader's account behind the order gate (orders). */
+  const exchangeOf = (t: TraderRecord): Exchange => gate.wrap(t.id, t.managerId, accountOf(t));
   const leverageSet = new Set<string>();
   const dayStart = new Map<string, { day: number; equity: string }>();
   const views = new Map<string, TraderView>();
@@ -350,7 +363,9 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
                 traderRecords.set(t.id, t);
                 const v = registry.get(t.strategyName, t.strategyVersion) ?? (await store.strategies.getVersion(t.strategyName, t.strategyVersion));
                 if (!v) throw new Error(`strategy ${t.strategyName}@${t.strategyVersion} is not registered`);
-                if (!venue.hasAccount(t.accountId)) venue.openAccount(t.accountId, t.initialCapital);
+                if (t.venue === 'paper') {
+                  if (!venue.hasAccount(t.accountId)) venue.openAccount(t.accountId, t.initialCapital);
+                } else accountOf(t);
                 const view = views.get(t.id);
                 if (view) (view as { record: TraderRecord }).record = t;
                 return { strategyRef: Ids.strategy(t.strategyName, t.strategyVersion) };
@@ -359,7 +374,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
                 async ({ input, signal }: { input: ComputeTargetsInput; signal: AbortSignal }) => {
                   const t = traderRecords.get(input.traderId);
                   if (!t) throw new Error(`trader ${input.traderId} is not loaded`);
-                  const ex = venue.account(t.accountId);
+                  const ex = accountOf(t);
                   const [bal, positions] = await Promise.all([ex.fetchBalance(), ex.fetchPositions()]);
                   const equity = Number(bal.equity);
                   const pos: Record<string, { side: 'long' | 'short'; amount: number; entryPrice: number; weight: number }> = {};
@@ -514,7 +529,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       const t = traderRecords.get(traderId);
       const v = registry.get(ref.name, ref.version);
       if (!t || !v) return { ok: false, error: 'unknown trader or version' };
-      const bal = await venue.account(t.accountId).fetchBalance();
+      const bal = await accountOf(t).fetchBalance();
       const res = await pool.computeBatch({ ref: `${v.name}@${v.version}`, compiled: v.compiled }, [
         { traderId: t.id, params, now: lastCandle ?? clock.now(), equity: Number(bal.equity), positions: {} },
       ]);
@@ -524,7 +539,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     },
     positions: async (traderId) => {
       const t = traderRecords.get(traderId);
-      return t ? venue.account(t.accountId).fetchPositions() : [];
+      return t ? accountOf(t).fetchPositions() : [];
     },
     onAssigned: (t) => {
       traderRecords.set(t.id, t);
@@ -647,7 +662,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
         managerId: t.managerId,
         initialCapital: t.initialCapital,
         read: async () => {
-          const b = await venue.account(t.accountId).fetchBalance();
+          const b = await accountOf(t).fetchBalance();
           return { equity: b.equity, unrealizedPnl: b.unrealizedPnl };
         },
       })),
@@ -656,6 +671,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
 
   // The trading loop: every closed candle ticks the running traders that have not yet run it.
   let lastMetricsMinute = -1;
+  let firstStep = true;
   const tickAll = (candleTime: number) => {
     for (const v of views.values()) {
       if (v.detail !== 'running.idle') continue;
@@ -679,7 +695,6 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     if (n > 0) await store.settings.set('clock.now', clock.now()).catch((err: unknown) => log.warn({ err }, 'could not store the clock'));
     return n;
   };
-  let firstStep = true;
 
   let timer: NodeJS.Timeout | null = null;
   let stepping = false;
@@ -736,7 +751,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     pool: () => pool,
     account: (traderId) => {
       const t = traderRecords.get(traderId);
-      return t ? venue.account(t.accountId) : undefined;
+      return t ? accountOf(t) : undefined;
     },
     lastCandleAt: () => lastCandle,
     async stop() {

@@ -181,6 +181,7 @@ export function createPlatformApi(deps: PlatformDeps): PlatformApiImpl {
     },
 
     platformStatus,
+    getBot: botRow,
 
     listBots() {
       const rows: BotRow[] = [];

@@ -209,7 +209,7 @@ export async function renderChanges(deps: ResolvedDeps, view: LiveView, p: Pendi
       break;
     }
     case 'bot': {
-      const bot = p.bots.get(view.id) ?? (p.full ? api.listBots().find((b) => b.id === view.id) : undefined);
+      const bot = p.bots.get(view.id) ?? (p.full ? (api.getBot(view.id) ?? undefined) : undefined);
       if (bot) parts.push(<Partial target={BOT_SUMMARY_ID}>{<BotSummary bot={bot} now={now} />}</Partial>);
       break;
     }

@@ -371,6 +371,10 @@ export function createFakeApi(opts: FakeApiOptions = {}): FakeApi {
       return { ...health, traders: bots.size, tradingPaused: platformPause !== null };
     },
     platformStatus: status,
+    getBot(id: string) {
+      const b = bots.get(id);
+      return b ? { ...b } : null;
+    },
     listBots() {
       return [...bots.values()];
     },

@@ -65,7 +65,7 @@ export function parseParams(text: string | undefined): { ok: true; params: Recor
 }
 
 function findBot(deps: ResolvedDeps, id: string): BotRow | undefined {
-  return deps.api.listBots().find((b) => b.id === id);
+  return deps.api.getBot(id) ?? undefined;
 }
 
 async function runCommand(deps: ResolvedDeps, what: string, run: () => Promise<CommandResult>, ctx: object): Promise<RowMessage> {
