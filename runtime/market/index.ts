@@ -22,3 +22,13 @@ export {
   type SyntheticFeedOptions,
 } from './feed.ts';
 export * from './window.ts';
+export {
+  createOhlcvCollector,
+  timeframeMs,
+  type CcxtLike,
+  type FetchOhlcv,
+  type OhlcvAdapterLike,
+  type OhlcvCollector,
+  type OhlcvCollectorOptions,
+  type OhlcvRowLike,
+} from './collector.ts';

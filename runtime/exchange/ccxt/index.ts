@@ -1,0 +1,5 @@
+/** Live venues through ccxt: the adapter, error classification, shared rate limits and reconciliation. */
+export * from './adapter.ts';
+export * from './errors.ts';
+export * from './limiter.ts';
+export * from './reconcile.ts';
