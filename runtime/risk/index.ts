@@ -1,4 +1,4 @@
-/** Public surface of the risk folder: the pre-trade checks. */
+/** Public surface of the risk folder: the pre-trade checks and the per-minute risk policies. */
 export {
   checkOrder,
   DEFAULT_LIMITS,
@@ -9,3 +9,45 @@ export {
   type RiskContext,
   type RiskDecision,
 } from './pretrade.ts';
+export {
+  DEFAULT_POLICY,
+  evaluatePolicies,
+  PLATFORM_POLICY_ID,
+  PolicyScope,
+  resolvePolicy,
+  RiskPolicyName,
+  type PolicyBreach,
+  type PolicyInput,
+  type PolicyLimits,
+  type PolicyTrader,
+  type ResolvedLimits,
+  type ResolvedPolicy,
+} from './policies.ts';
+export {
+  createRiskPolicyStore,
+  type BaselineRecord,
+  type NewViolation,
+  type PolicyRecord,
+  type RiskPolicyStore,
+  type ViolationQuery,
+  type ViolationRecord,
+  type ViolationStatus,
+} from './policy-store.ts';
+export {
+  createRiskPolicyEngine,
+  DAY_MS,
+  releaseCommands,
+  samplesFromMetrics,
+  utcDayStart,
+  violationCommands,
+  type ReleasedViolation,
+  type RiskAuditEntry,
+  type RiskCommands,
+  type RiskLogger,
+  type RiskPauseCommand,
+  type RiskPolicyEngine,
+  type RiskPolicyEngineDeps,
+  type RiskResult,
+  type RiskResumeCommand,
+  type RiskSample,
+} from './policy-engine.ts';
