@@ -50,7 +50,8 @@ export interface ExecuteDeps {
   readonly clock: Clock;
   readonly orders: OrdersRepo;
   readonly gate: OrderGate;
-  readonly markets: Readonly<Record<MarketSymbol, Market>>;
+  /** The venue's markets; read from the account (`loadMarkets`, cached by adapters) when absent. */
+  readonly markets?: Readonly<Record<MarketSymbol, Market>>;
   readonly threshold: number;
   readonly emit: (e: EventRecord) => void;
   /** Transient retries of one order before giving up (default 3). */
@@ -64,8 +65,13 @@ export interface ExecuteDeps {
   readonly leverageSet?: Set<string>;
 }
 
-/** An operational failure that stops the trader (not a strategy fault). */
+/**
+ * An operational failure that stops the trader (not a strategy fault). It is not retried by
+ * supervision: a human must look (invalid key, insufficient margin, restricted account).
+ */
 export class TradingHalted extends Error {
+  readonly kind = 'operational';
+  readonly retryable = false;
   constructor(message: string) {
     super(message);
     this.name = 'TradingHalted';
@@ -82,7 +88,11 @@ export async function executeRebalance(
   cycle: { readonly cycleId: string; readonly targets: TargetWeights },
   signal: AbortSignal,
 ): Promise<RebalanceReport> {
-  const [balance, positions] = await Promise.all([ex.fetchBalance(), ex.fetchPositions()]);
+  const [balance, positions, markets] = await Promise.all([
+    ex.fetchBalance(),
+    ex.fetchPositions(),
+    deps.markets ? Promise.resolve(deps.markets) : ex.loadMarkets(),
+  ]);
   const symbols = [...new Set([...Object.keys(cycle.targets), ...positions.map((p) => p.symbol)])];
   const prices = await ex.fetchPrices(symbols);
   const plan = planRebalance({
@@ -90,7 +100,7 @@ export async function executeRebalance(
     positions,
     targets: cycle.targets,
     prices,
-    markets: deps.markets,
+    markets,
     leverage: trader.leverage,
     threshold: deps.threshold,
   });

@@ -157,6 +157,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Lock files this process holds (two opens of one dir in one process would corrupt it too). */
+const heldHere = new Set<string>();
+
 /**
  * Takes the data dir's pid lock (a stale lock left by a dead process is taken over) and
  * returns its release; throws when a live process holds it, since two PGlite instances on one
@@ -164,6 +167,7 @@ function isAlive(pid: number): boolean {
  */
 export function acquireLock(dataDir: string): () => void {
   const path = join(dataDir, LOCK_FILE);
+  if (heldHere.has(path)) throw new Error(`data dir ${dataDir} is already open in this process (lock file ${path})`);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(path, 'wx');
@@ -173,9 +177,11 @@ export function acquireLock(dataDir: string): () => void {
         closeSync(fd);
       }
       let released = false;
+      heldHere.add(path);
       return () => {
         if (released) return;
         released = true;
+        heldHere.delete(path);
         try {
           if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
         } catch {
@@ -191,7 +197,9 @@ export function acquireLock(dataDir: string): () => void {
     } catch {
       continue; // removed between our open and read: try again
     }
-    if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
+    // Our own pid in a lock this process does not hold is a stale lock from an earlier life
+    // (containers restart with the same pid, often 1).
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
       throw new Error(`data dir ${dataDir} is in use by pid ${holder} (lock file ${path})`);
     }
     try {

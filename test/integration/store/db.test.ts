@@ -59,11 +59,26 @@ describe('the data dir lock', () => {
     expect(existsSync(join(d, LOCK_FILE))).toBe(false);
   });
 
-  it('refuses a dir locked by a live process, naming the pid', () => {
+  it('refuses a second open of a dir this process already holds', () => {
     const d = dir();
     const release = acquireLock(d);
-    expect(() => acquireLock(d)).toThrow(`data dir ${d} is in use by pid ${process.pid}`);
+    expect(() => acquireLock(d)).toThrow(`data dir ${d} is already open in this process`);
     release();
+  });
+
+  it('refuses a dir locked by another live process, naming the pid', () => {
+    const d = dir();
+    writeFileSync(join(d, LOCK_FILE), `${process.ppid}\n`);
+    expect(() => acquireLock(d)).toThrow(`data dir ${d} is in use by pid ${process.ppid}`);
+  });
+
+  it('takes over a lock carrying its own pid that it does not hold (a restarted container)', () => {
+    const d = dir();
+    writeFileSync(join(d, LOCK_FILE), `${process.pid}\n`);
+    const release = acquireLock(d);
+    expect(readFileSync(join(d, LOCK_FILE), 'utf8').trim()).toBe(String(process.pid));
+    release();
+    expect(existsSync(join(d, LOCK_FILE))).toBe(false);
   });
 
   it('does not remove a lock that another process took over', () => {
