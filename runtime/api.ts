@@ -111,6 +111,10 @@ export type CommandResult = { readonly ok: true; readonly message: string } | { 
 export interface Actor {
   readonly by: string;
   readonly reason?: string;
+  /** The signed-in user's id (recorded in the audit log); absent for the system. */
+  readonly userId?: string;
+  /** The client address the command came from. */
+  readonly ip?: string;
 }
 
 /** The platform's command and query surface. */

@@ -5,6 +5,8 @@
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { isRole, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, passwordProblem, ROLES, type Role } from './accounts/index.ts';
+import { parseKeyring } from './crypto/index.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -44,6 +46,48 @@ const EnvSchema = z.object({
   STRATEGY_HEAP_MB: int(16, 4096).default(128),
   REBALANCE_THRESHOLD: z.coerce.number({ message: 'expected a number' }).min(0).max(0.5).default(0.01),
   NODE_ID: z.string().min(1).max(64).default('node-1'),
+  SECRETS_KEY: z
+    .string()
+    .refine(
+      (v) => {
+        try {
+          parseKeyring(v);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'expected base64 of 32 random bytes (openssl rand -base64 32), or several separated by commas' },
+    )
+    .optional(),
+  REQUIRE_2FA_ROLES: z
+    .string()
+    .transform((v, ctx) => {
+      if (v.trim().toLowerCase() === 'none') return [];
+      const roles = v
+        .split(',')
+        .map((r) => r.trim())
+        .filter((r) => r !== '');
+      const bad = roles.filter((r) => !isRole(r));
+      if (bad.length) {
+        ctx.addIssue({ code: 'custom', message: `expected a comma-separated list of ${ROLES.join(', ')} (or none); unknown: ${bad.join(', ')}` });
+        return z.NEVER;
+      }
+      return [...new Set(roles)] as Role[];
+    })
+    .default(['admin', 'operator']),
+  ADMIN_EMAIL: z.email({ message: 'expected an email address' }).max(254).optional(),
+  ADMIN_PASSWORD: z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = passwordProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: `expected a password of ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters: ${problem}` });
+    })
+    .optional(),
+  SESSION_IDLE_MINUTES: int(1, 24 * 60).default(30),
+  SESSION_MAX_HOURS: int(1, 24 * 30).default(12),
+  COOKIE_SECURE: bool.default(false),
+  TRUST_PROXY: bool.default(false),
 });
 
 /** The validated configuration of one runtime process. */
@@ -67,6 +111,19 @@ export interface Config {
   readonly strategyHeapMb: number;
   readonly rebalanceThreshold: number;
   readonly nodeId: string;
+  /** `SECRETS_KEY`: base64 keys sealing secrets at rest (first seals); unset: a generated dev key file. */
+  readonly secretsKey: string | undefined;
+  /** Roles that must enrol two-factor authentication before using the console. */
+  readonly require2faRoles: readonly Role[];
+  /** The first-run admin's email and password (generated and printed once when unset). */
+  readonly adminEmail: string | undefined;
+  readonly adminPassword: string | undefined;
+  readonly sessionIdleMs: number;
+  readonly sessionAbsoluteMs: number;
+  /** Mark the session cookie `Secure` (serve over HTTPS). */
+  readonly cookieSecure: boolean;
+  /** Take the client address from `X-Forwarded-For` (behind a trusted reverse proxy). */
+  readonly trustProxy: boolean;
 }
 
 /** A configuration error listing every bad variable. */
@@ -76,6 +133,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** Variables whose values never appear in an error message. */
+const SECRET_VARIABLES = new Set(['SECRETS_KEY', 'ADMIN_PASSWORD']);
 
 /** Reads and validates the configuration from an environment map (defaults to `process.env`). */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env, cwd = process.cwd()): Config {
@@ -89,7 +149,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     throw new ConfigError(
       parsed.error.issues.map((i) => {
         const key = String(i.path[0] ?? '?');
-        return `${key}=${JSON.stringify(picked[key] ?? '')}: ${i.message}`;
+        const given = SECRET_VARIABLES.has(key) ? '"[redacted]"' : JSON.stringify(picked[key] ?? '');
+        return `${key}=${given}: ${i.message}`;
       }),
     );
   }
@@ -111,5 +172,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     strategyHeapMb: e.STRATEGY_HEAP_MB,
     rebalanceThreshold: e.REBALANCE_THRESHOLD,
     nodeId: e.NODE_ID,
+    secretsKey: e.SECRETS_KEY,
+    require2faRoles: e.REQUIRE_2FA_ROLES,
+    adminEmail: e.ADMIN_EMAIL,
+    adminPassword: e.ADMIN_PASSWORD,
+    sessionIdleMs: e.SESSION_IDLE_MINUTES * 60_000,
+    sessionAbsoluteMs: e.SESSION_MAX_HOURS * 3_600_000,
+    cookieSecure: e.COOKIE_SECURE,
+    trustProxy: e.TRUST_PROXY,
   };
 }

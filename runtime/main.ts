@@ -24,8 +24,10 @@ const log = createLogger(config.logLevel);
 const node = await startNode({
   config,
   log,
+  // The market clock never goes back: after a faster-than-real run it continues from the
+  // stored simulated time, so the stored candles and the new ones stay one series.
   clock: (resumeFrom) =>
-    config.marketTimeScale === 1
+    (resumeFrom ?? 0) <= Date.now() && config.marketTimeScale === 1
       ? systemClock
       : createScaledClock({ scale: config.marketTimeScale, startAt: Math.max(Date.now(), resumeFrom ?? 0) }),
 }).catch((err: unknown) => {
@@ -33,7 +35,14 @@ const node = await startNode({
   process.exit(1);
 });
 
-const app = createWebApp({ api: node.api, log, startedAt: node.startedAt });
+const app = createWebApp({
+  api: node.api,
+  accounts: node.accounts,
+  log,
+  startedAt: node.startedAt,
+  cookieSecure: config.cookieSecure,
+  trustProxy: config.trustProxy,
+});
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   log.info({ url: `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${info.port}` }, 'console listening');
 });

@@ -24,7 +24,9 @@ import {
   type TraderInput,
   type TraderSnapshot,
 } from '../actors/index.ts';
-import type { Clock } from './clock.ts';
+import { createAccounts, createAccountsStore, ensureDemoAccounts, type Accounts } from './accounts/index.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { loadKeyring } from './crypto/index.ts';
 import type { Config } from './config.ts';
 import { seedDemoFleet } from './demo.ts';
 import {
@@ -37,7 +39,7 @@ import {
   type TraderStatus,
 } from './domain.ts';
 import { createBatcher, createLocalBus, type Batcher, type EventBus } from './events/index.ts';
-import { createOrderGate, createPaperVenue, type Exchange, type Market, type OrderGate } from './exchange/index.ts';
+import { createOrderGate, createPaperVenue, type Exchange, type OrderGate } from './exchange/index.ts';
 import type { Logger } from './log.ts';
 import { createCandleWindows } from './market/window.ts';
 import { SYNTHETIC_MARKETS, createSyntheticFeed } from './market/index.ts';
@@ -57,6 +59,9 @@ import type {
 import { createRegistry, createStrategyPool, type Registry, type StrategyPool } from './strategy/index.ts';
 import { createPlatformApi } from './platform.ts';
 import type { PlatformApi } from './api.ts';
+
+/** How long `stop()` waits for the cycles in progress to finish before stopping the actors. */
+const STOP_DRAIN_MS = 5_000;
 
 /** Live facts about one trader that the console and commands read. */
 export interface TraderView {
@@ -83,6 +88,10 @@ export interface NodeOptions {
    * `paper` traders. A trader whose venue has no account fails its load with a clear reason.
    */
   readonly liveAccount?: (trader: TraderRecord) => Exchange | undefined;
+  /** Wall clock of sessions, lockouts and the audit log (default: the system clock, never the market clock). */
+  readonly accountsClock?: Clock;
+  /** Where the first-run credentials block goes (default stdout). */
+  readonly print?: (text: string) => void;
   /** Actor timers (restart backoff); defaults to real timers with `clock.now`. */
   readonly actorClock?: { now(): number; setTimeout(fn: (...a: unknown[]) => void, ms: number): unknown; clearTimeout(id: unknown): void };
 }
@@ -91,6 +100,8 @@ export interface NodeOptions {
 export interface RuntimeNode {
   readonly api: PlatformApi;
   readonly store: Store;
+  /** Sign-in, sessions, 2FA, the audit log. */
+  readonly accounts: Accounts;
   readonly bus: EventBus;
   readonly gate: OrderGate;
   readonly registry: Registry;
@@ -119,6 +130,14 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log });
   await migrate(db.sql);
   const store = createStore(db.sql, db.close);
+  const accounts = createAccounts({
+    store: createAccountsStore(db.sql),
+    clock: opts.accountsClock ?? systemClock,
+    keyring: loadKeyring({ secretsKey: config.secretsKey, dataDir: config.dataDir, log }),
+    require2faRoles: config.require2faRoles,
+    sessionIdleMs: config.sessionIdleMs,
+    sessionAbsoluteMs: config.sessionAbsoluteMs,
+  });
   // A faster-than-real market clock continues from where the last run stopped, never back.
   const clock = typeof opts.clock === 'function' ? opts.clock(await store.settings.get<number>('clock.now')) : opts.clock;
   const startedAt = clock.now();
@@ -150,7 +169,6 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
   });
 
   // Market: shared candle windows the workers map once, fed by the synthetic feed.
-  const markets: Record<string, Market> = Object.fromEntries(SYNTHETIC_MARKETS.map((m) => [m.symbol, m]));
   const symbols = SYNTHETIC_MARKETS.map((m) => m.symbol);
   const windows = createCandleWindows({ symbols, capacity: Math.max(2048, config.marketBackfillBars + 512) });
 
@@ -223,6 +241,14 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     const created = await seedDemoFleet(store, clock, (n) => registry.latest(n));
     if (created.length) log.info({ traders: created.length }, 'demo fleet created');
   }
+  await ensureDemoAccounts({
+    accounts,
+    demo: config.demoFleet,
+    groups: await store.managers.list(),
+    adminEmail: config.adminEmail,
+    adminPassword: config.adminPassword,
+    ...(opts.print ? { print: opts.print } : {}),
+  });
 
   const gate = createOrderGate();
   const managerRecords = await store.managers.list();
@@ -444,7 +470,6 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
                         clock,
                         orders: store.orders,
                         gate,
-                        markets,
                         threshold: config.rebalanceThreshold,
                         emit,
                         leverageSet,
@@ -546,6 +571,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       const view = views.get(t.id);
       if (view) (view as { record: TraderRecord }).record = t;
     },
+    audit: accounts.audit,
   });
 
   // Observe every trader snapshot: persist state changes, write events, feed the console.
@@ -567,6 +593,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
         statusChanged || detail !== view.detail || ctx.lastCycleAt !== view.lastCycleAt || ctx.pause !== view.pause || ctx.error !== view.error;
       if (!changed) return;
       const before = view.status;
+      const becameReady = detail === 'running.idle' && view.detail !== 'running.idle' && view.detail !== 'running.rebalancing';
       view.status = status;
       view.detail = detail;
       view.pause = ctx.pause ?? null;
@@ -578,6 +605,13 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       else gate.unblockTrader(record.id);
       if (detail !== 'running.computing' && detail !== 'running.rebalancing') persistTrader(view);
       publishBot(view);
+      // A trader that has just loaded or resumed catches up on the latest closed candle at once.
+      const candle = lastCandle;
+      if (becameReady && candle !== null && (view.lastCycleAt ?? -1) < candle) {
+        queueMicrotask(() => {
+          if (view.detail === 'running.idle') view.ref.send({ type: 'trader.tick', candleTime: candle });
+        });
+      }
     };
     traderSubs.set(
       record.id,
@@ -692,25 +726,30 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       }
     }
     firstStep = false;
-    if (n > 0) await store.settings.set('clock.now', clock.now()).catch((err: unknown) => log.warn({ err }, 'could not store the clock'));
+    if (n > 0) {
+      // Stop-loss, take-profit and liquidation fills the new candles triggered become durable now.
+      await venue.flush().catch((err: unknown) => log.error({ err }, 'paper exchange flush failed; will retry'));
+      await store.settings.set('clock.now', clock.now()).catch((err: unknown) => log.warn({ err }, 'could not store the clock'));
+    }
     return n;
   };
 
   let timer: NodeJS.Timeout | null = null;
-  let stepping = false;
+  /** The timer's step in progress, so `stop()` can let it finish. */
+  let stepping: Promise<void> | null = null;
+  const timedStep = () => {
+    if (stepping) return;
+    stepping = step()
+      .then(() => undefined, (err: unknown) => log.error({ err }, 'market step failed'))
+      .finally(() => {
+        stepping = null;
+      });
+  };
   if (opts.autoRun !== false) {
     const everyMs = Math.max(100, Math.min(1000, 60_000 / config.marketTimeScale / 4));
-    timer = setInterval(() => {
-      if (stepping) return;
-      stepping = true;
-      step()
-        .catch((err: unknown) => log.error({ err }, 'market step failed'))
-        .finally(() => {
-          stepping = false;
-        });
-    }, everyMs);
+    timer = setInterval(timedStep, everyMs);
     timer.unref?.();
-    void step();
+    timedStep();
   }
 
   const flush = async () => {
@@ -736,6 +775,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
   return {
     api,
     store,
+    accounts,
     bus,
     gate,
     registry,
@@ -756,6 +796,11 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     lastCandleAt: () => lastCandle,
     async stop() {
       if (timer) clearInterval(timer);
+      timer = null;
+      // Let the candle in progress finish first: a cycle cut off between recording an order
+      // and storing the venue's answer leaves the order pending until the next start.
+      await stepping;
+      await settle(STOP_DRAIN_MS).catch((err: unknown) => log.warn({ err }, 'stopping with cycles still in flight'));
       registry.close();
       for (const s of subs) s.unsubscribe();
       for (const s of traderSubs.values()) s.unsubscribe();

@@ -4,6 +4,7 @@
  * answered, so an acknowledged pause survives a crash.
  */
 import type { AnyActorRef } from 'xstate';
+import type { AuditSink } from './accounts/index.ts';
 import type {
   Actor,
   BotDetail,
@@ -52,6 +53,8 @@ export interface PlatformDeps {
   onAssigned(t: TraderRecord): void;
   /** Open positions of a trader's account. */
   positions(traderId: string): Promise<readonly Position[]>;
+  /** Where every command is recorded with who, from where, and the state before and after. */
+  readonly audit?: AuditSink;
 }
 
 const MAX_REASON = 500;
@@ -153,7 +156,7 @@ export function createPlatformApi(deps: PlatformDeps): PlatformApiImpl {
     await deps.durable();
   };
 
-  return {
+  const api: PlatformApiImpl = {
     botRow,
     attachMetrics(m) {
       metrics = m;
@@ -254,6 +257,10 @@ export function createPlatformApi(deps: PlatformDeps): PlatformApiImpl {
       if (typeof w === 'string') return fail(w);
       if (v.status !== 'paused') return fail(`${v.record.name} is ${v.status}, not paused`);
       if (platformStatus().tradingPaused) return fail('trading is paused for the whole platform: Resume All first');
+      const group = deps.managerRef(v.record.managerId)?.getSnapshot().context as { pause?: PauseInfo | null } | undefined;
+      if (group?.pause) {
+        return fail(`${managerName.get(v.record.managerId) ?? v.record.managerId} is paused (${group.pause.by}: ${group.pause.reason}): resume the group first`);
+      }
       v.ref.send({ type: 'trader.resume', by: w.by, scope: 'trader', at: deps.clock.now() });
       await settleCommand('command.resume', w.by, `${w.by} resumed ${v.record.name}`, {}, id, v.record.managerId);
       const after = deps.views.get(id);
@@ -267,6 +274,7 @@ export function createPlatformApi(deps: PlatformDeps): PlatformApiImpl {
       const w = who(a, 'restarted from the console');
       if (typeof w === 'string') return fail(w);
       if (v.status === 'stopped') return fail(`${v.record.name} is stopped`);
+      if (v.status === 'starting') return fail(`${v.record.name} is already starting`);
       const mref = deps.managerRef(v.record.managerId);
       if (!mref) return fail(`manager ${v.record.managerId} is not running`);
       mref.send({ type: 'manager.restartTrader', traderId: id, by: w.by });
@@ -357,7 +365,8 @@ export function createPlatformApi(deps: PlatformDeps): PlatformApiImpl {
       await deps.store.traders.assignStrategy(Ids.trader(traderId), ref.name, ref.version, merged, deps.clock.now());
       const updated = await deps.store.traders.get(Ids.trader(traderId));
       if (updated) deps.onAssigned(updated);
-      if (v.status === 'running' || v.status === 'error') {
+      // Reload so the next cycle runs the new version; a paused bot reloads and stays paused.
+      if (v.status !== 'stopped') {
         deps.managerRef(v.record.managerId)?.send({ type: 'manager.restartTrader', traderId, by: w.by });
       }
       await settleCommand(
@@ -380,5 +389,101 @@ export function createPlatformApi(deps: PlatformDeps): PlatformApiImpl {
         if (msg.kind === 'live') listener(msg.change);
       });
     },
+  };
+  return deps.audit ? withAudit(api, deps, deps.audit) : api;
+}
+
+/** What the audit log records of a trader, a group or the platform before and after a command. */
+function auditSnapshots(api: PlatformApiImpl, deps: PlatformDeps) {
+  return {
+    trader: (id: string) => {
+      const b = api.botRow(id);
+      return b ? { status: b.status, pause: b.pause, strategy: b.strategy, params: deps.views.get(id)?.record.params ?? null } : null;
+    },
+    manager: (id: string) => {
+      const m = api.listManagers().find((x) => x.id === id);
+      return m ? { paused: m.paused } : null;
+    },
+    platform: () => {
+      const p = api.platformStatus();
+      return { tradingPaused: p.tradingPaused, pause: p.pause };
+    },
+  };
+}
+
+/**
+ * Wraps every command so that each call, done or refused, writes one audit-log entry: who (user
+ * id and name), from which address, what, on what, and the target's state before and after.
+ */
+function withAudit(api: PlatformApiImpl, deps: PlatformDeps, sink: AuditSink): PlatformApiImpl {
+  const snap = auditSnapshots(api, deps);
+  const run = async (
+    action: string,
+    target: { type: 'trader' | 'manager' | 'platform'; id: string | null },
+    a: Actor,
+    extra: Record<string, unknown>,
+    call: () => Promise<CommandResult>,
+  ): Promise<CommandResult> => {
+    const read = () => (target.type === 'trader' ? snap.trader(target.id!) : target.type === 'manager' ? snap.manager(target.id!) : snap.platform());
+    const before = read();
+    let result: CommandResult;
+    try {
+      result = await call();
+    } catch (err) {
+      result = { ok: false, error: `${action} failed: ${errorMessage(err)}` };
+      await write(action, target, a, extra, before, read(), result);
+      throw err;
+    }
+    await write(action, target, a, extra, before, read(), result);
+    return result;
+  };
+  const write = async (
+    action: string,
+    target: { type: string; id: string | null },
+    a: Actor,
+    extra: Record<string, unknown>,
+    before: unknown,
+    after: unknown,
+    result: CommandResult,
+  ) => {
+    try {
+      await sink.record({
+        actor: { userId: a.userId ?? null, label: a.by, ip: a.ip ?? '' },
+        action,
+        target,
+        outcome: result.ok ? 'ok' : 'refused',
+        message: result.ok ? result.message : result.error,
+        before: before === null ? null : { ...(before as object), ...(a.reason ? { reason: a.reason } : {}) },
+        after: after === null ? null : { ...(after as object), ...extra },
+      });
+    } catch (err) {
+      // The command already happened: say so loudly in the events table rather than undo it.
+      await deps.store.events
+        .appendMany([
+          {
+            at: deps.clock.now(),
+            type: 'audit.write_failed',
+            severity: 'critical',
+            actor: a.by,
+            message: `audit log write failed for ${action} on ${target.type} ${target.id ?? ''}: ${errorMessage(err)}`,
+            data: { action, target },
+          },
+        ])
+        .catch(() => undefined);
+    }
+  };
+  return {
+    ...api,
+    pauseBot: (id, a) => run('bot.pause', { type: 'trader', id }, a, {}, () => api.pauseBot(id, a)),
+    resumeBot: (id, a) => run('bot.resume', { type: 'trader', id }, a, {}, () => api.resumeBot(id, a)),
+    restartBot: (id, a) => run('bot.restart', { type: 'trader', id }, a, {}, () => api.restartBot(id, a)),
+    pauseManager: (id, a) => run('group.pause', { type: 'manager', id }, a, {}, () => api.pauseManager(id, a)),
+    resumeManager: (id, a) => run('group.resume', { type: 'manager', id }, a, {}, () => api.resumeManager(id, a)),
+    pauseAll: (a) => run('platform.pause_all', { type: 'platform', id: null }, a, {}, () => api.pauseAll(a)),
+    resumeAll: (a) => run('platform.resume_all', { type: 'platform', id: null }, a, {}, () => api.resumeAll(a)),
+    assignStrategy: (traderId, ref, params, a) =>
+      run('bot.assign_strategy', { type: 'trader', id: traderId }, a, { requested: { ref: `${ref.name}@${ref.version}`, params } }, () =>
+        api.assignStrategy(traderId, ref, params, a),
+      ),
   };
 }

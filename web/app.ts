@@ -3,22 +3,33 @@
  * live stream and static assets. The runtime serves it with `@hono/node-server`.
  */
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { csrf } from 'hono/csrf';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { errorMessage } from '../runtime/domain.ts';
+import { createRouteMatcher, isApiPath, ROUTES } from './access.ts';
+import { authenticate, guard } from './auth.ts';
 import { sendError } from './respond.tsx';
+import { accountRoutes } from './routes/account.tsx';
+import { authRoutes } from './routes/auth.tsx';
 import { botsRoutes } from './routes/bots.tsx';
 import { eventsRoutes } from './routes/events.tsx';
 import { healthRoutes } from './routes/health.tsx';
 import { managersRoutes } from './routes/managers.tsx';
+import { meRoutes } from './routes/me.tsx';
 import { platformRoutes } from './routes/platform.tsx';
+import { sessionsRoutes } from './routes/sessions.tsx';
 import { strategiesRoutes } from './routes/strategies.tsx';
 import { liveRoutes } from './sse.tsx';
 import { staticRoutes } from './static.ts';
-import type { ResolvedDeps, WebDeps, WebLogger } from './types.ts';
+import type { AppEnv, ResolvedDeps, WebDeps, WebLogger } from './types.ts';
 
 const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i;
+const JSON_TYPE = /^application\/json\b/i;
+
+/** Largest request body accepted (the strategy params textarea allows 100,000 characters). */
+export const MAX_BODY_BYTES = 256 * 1024;
 
 const silentLogger: WebLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -26,6 +37,9 @@ const silentLogger: WebLogger = { debug() {}, info() {}, warn() {}, error() {} }
 export function resolveDeps(deps: WebDeps): ResolvedDeps {
   return {
     api: deps.api,
+    accounts: deps.accounts,
+    cookieSecure: deps.cookieSecure ?? false,
+    trustProxy: deps.trustProxy ?? false,
     log: deps.log ?? silentLogger,
     startedAt: deps.startedAt,
     now: deps.now ?? Date.now,
@@ -41,9 +55,9 @@ export function resolveDeps(deps: WebDeps): ResolvedDeps {
  * Builds the console app.
  * @example serve({ fetch: createWebApp({ api, log, startedAt: Date.now() }).fetch, port: 8080 })
  */
-export function createWebApp(webDeps: WebDeps): Hono {
+export function createWebApp(webDeps: WebDeps): Hono<AppEnv> {
   const deps = resolveDeps(webDeps);
-  const app = new Hono();
+  const app = new Hono<AppEnv>();
 
   app.use(
     secureHeaders({
@@ -65,15 +79,32 @@ export function createWebApp(webDeps: WebDeps): Hono {
       strictTransportSecurity: false,
     }),
   );
+  // Public assets come before sign-in (no session lookup for them).
+  app.route('/', staticRoutes());
   // Form posts (urlencoded, multipart, text) must come from this origin.
   app.use(csrf());
-  // hono/csrf does not look at other bodies (JSON): the console accepts form posts only.
+  // hono/csrf does not look at other bodies: the console takes form posts only, the API JSON too
+  // (its state-changing requests need the session's X-CSRF-Token header or a bearer token).
   app.use(async (c, next) => {
-    if (c.req.method !== 'POST' || FORM_TYPES.test(c.req.header('content-type') ?? '')) return next();
-    return sendError(c, deps, 415, 'The console accepts form posts only (urlencoded or multipart).');
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next();
+    const type = c.req.header('content-type') ?? '';
+    if (FORM_TYPES.test(type) || (isApiPath(c.req.path) && JSON_TYPE.test(type))) return next();
+    return sendError(c, deps, 415, isApiPath(c.req.path) ? 'The API accepts JSON or form bodies.' : 'The console accepts form posts only (urlencoded or multipart).');
   });
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => sendError(c, deps, 413, `The request body is larger than ${MAX_BODY_BYTES / 1024} KiB.`),
+    }),
+  );
+  // Who is asking (session cookie, or a bearer token on /api), then what they may do.
+  app.use(authenticate(deps));
+  app.use(guard(deps, createRouteMatcher(ROUTES)));
 
-  app.route('/', staticRoutes());
+  app.route('/', authRoutes(deps));
+  app.route('/', accountRoutes(deps));
+  app.route('/', sessionsRoutes(deps));
+  app.route('/', meRoutes(deps));
   app.get('/', (c) => c.redirect('/bots', 302));
   app.route('/', botsRoutes(deps));
   app.route('/', managersRoutes(deps));

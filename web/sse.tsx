@@ -10,12 +10,16 @@ import { Hono } from 'hono';
 import type { Child } from 'hono/jsx';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
+import { can, visibleManagers, visibleTraders } from '../runtime/accounts/index.ts';
 import type { BotRow, LiveChange } from '../runtime/api.ts';
 import { assertNever, errorMessage } from '../runtime/domain.ts';
+import type { Access } from './access.ts';
+import { authOf } from './auth.ts';
 import type { BotFilter } from './bot-filter.ts';
 import { botFilterSchema, matchesStable, selectBots } from './bot-filter.ts';
-import { renderHtml } from './respond.tsx';
-import type { ResolvedDeps } from './types.ts';
+import { accessOf, renderHtml } from './respond.tsx';
+import { statusFor } from './scope.ts';
+import type { AppEnv, ResolvedDeps } from './types.ts';
 import { BOT_SUMMARY_ID, BotSummary } from './views/bot-detail.tsx';
 import { BOTS_BODY_ID, BotRowView, BotsBody, MANAGERS_BODY_ID, ManagersBody, botRowId } from './views/bots.tsx';
 import { Partial } from './views/partial.tsx';
@@ -190,27 +194,35 @@ export function parseLiveView(query: Record<string, string>): { ok: true; view: 
   }
 }
 
-/** Renders the out-of-band fragments a view needs for the gathered changes. */
-export async function renderChanges(deps: ResolvedDeps, view: LiveView, p: PendingChanges): Promise<string | null> {
+/**
+ * Renders the out-of-band fragments a view needs for the gathered changes, limited to what the
+ * viewer may see (a manager's groups, a user's own bots) and offering only their commands.
+ */
+export async function renderChanges(deps: ResolvedDeps, view: LiveView, p: PendingChanges, access: Access): Promise<string | null> {
   const { api } = deps;
   const now = deps.now();
   const parts: Child[] = [];
+  const who = access.principal;
+  const sees = (b: BotRow) => who !== null && can(who, 'bots.read', { kind: 'trader', userId: b.userId, managerId: b.managerId });
   const fleetChanged = p.full || p.platform || p.bots.size > 0;
-  if (fleetChanged) parts.push(<Partial target={STATUS_BAR_ID}>{<StatusBar status={api.platformStatus()} />}</Partial>);
+  if (fleetChanged) parts.push(<Partial target={STATUS_BAR_ID}>{<StatusBar status={statusFor(api, who)} access={access} />}</Partial>);
   switch (view.kind) {
     case 'bots': {
-      if (fleetChanged) parts.push(<Partial target={MANAGERS_BODY_ID}>{<ManagersBody managers={api.listManagers()} />}</Partial>);
-      const changed = [...p.bots.values()].filter((b) => matchesStable(b, view.filter));
+      if (fleetChanged && access.has('groups.read') && who) {
+        parts.push(<Partial target={MANAGERS_BODY_ID}>{<ManagersBody managers={visibleManagers(who, api.listManagers())} access={access} />}</Partial>);
+      }
+      const changed = [...p.bots.values()].filter((b) => sees(b) && matchesStable(b, view.filter));
       if (p.full || changed.length > deps.live.maxRowsPerMessage) {
-        parts.push(<Partial target={BOTS_BODY_ID}>{<BotsBody rows={selectBots(api.listBots(), view.filter).rows} now={now} />}</Partial>);
+        const rows = who ? selectBots(visibleTraders(who, api.listBots()), view.filter).rows : [];
+        parts.push(<Partial target={BOTS_BODY_ID}>{<BotsBody rows={rows} now={now} access={access} />}</Partial>);
       } else {
-        for (const bot of changed) parts.push(<Partial target={botRowId(bot.id)}>{<BotRowView bot={bot} now={now} />}</Partial>);
+        for (const bot of changed) parts.push(<Partial target={botRowId(bot.id)}>{<BotRowView bot={bot} now={now} access={access} />}</Partial>);
       }
       break;
     }
     case 'bot': {
       const bot = p.bots.get(view.id) ?? (p.full ? (api.getBot(view.id) ?? undefined) : undefined);
-      if (bot) parts.push(<Partial target={BOT_SUMMARY_ID}>{<BotSummary bot={bot} now={now} />}</Partial>);
+      if (bot && sees(bot)) parts.push(<Partial target={BOT_SUMMARY_ID}>{<BotSummary bot={bot} now={now} access={access} />}</Partial>);
       break;
     }
     case 'strategies':
@@ -227,19 +239,43 @@ export async function renderChanges(deps: ResolvedDeps, view: LiveView, p: Pendi
   return renderHtml(<>{parts}</>);
 }
 
-/** The `/events` route. */
-export function liveRoutes(deps: ResolvedDeps): Hono {
-  const app = new Hono();
+/** Why a viewer may not open a view's stream (null: they may). */
+function viewRefusal(deps: ResolvedDeps, view: LiveView, access: Access): { status: 403 | 404; text: string } | null {
+  const who = access.principal;
+  if (!who) return { status: 403, text: 'Forbidden: sign in first' };
+  switch (view.kind) {
+    case 'bots':
+      return access.has('bots.read') ? null : { status: 403, text: 'Forbidden: your role does not see bots' };
+    case 'bot': {
+      const bot = deps.api.getBot(view.id);
+      return bot && can(who, 'bots.read', { kind: 'trader', userId: bot.userId, managerId: bot.managerId }) ? null : { status: 404, text: `Not found: no trader with id "${view.id}"` };
+    }
+    case 'strategies':
+      return access.has('strategies.read') ? null : { status: 403, text: 'Forbidden: your role does not see strategies' };
+    case 'status':
+      return null;
+    default:
+      return assertNever(view, 'live view');
+  }
+}
+
+/** The `/events` route; a stream ends when its session is revoked (sign-out, Force Logout) or expires. */
+export function liveRoutes(deps: ResolvedDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   app.get('/events', (c) => {
     const parsed = parseLiveView(c.req.query());
     if (!parsed.ok) return c.text(`Bad request: ${parsed.message}`, 400);
     const view = parsed.view;
+    const access = accessOf(c);
+    const refused = viewRefusal(deps, view, access);
+    if (refused) return c.text(refused.text, refused.status);
+    const sessionId = authOf(c)?.session?.id ?? null;
     c.header('X-Accel-Buffering', 'no');
     return streamSSE(c, async (stream) => {
       const feed = new LiveFeed({
         coalesceMs: deps.live.coalesceMs,
         heartbeatMs: deps.live.heartbeatMs,
-        render: (changes) => renderChanges(deps, view, changes),
+        render: (changes) => renderChanges(deps, view, changes, access),
         send: (data, id) => stream.writeSSE({ data, id }),
         ping: async () => {
           await stream.write(': heartbeat\n\n');
@@ -247,6 +283,8 @@ export function liveRoutes(deps: ResolvedDeps): Hono {
         onError: (err) => deps.log.error({ err: errorMessage(err), view: view.kind }, 'live stream render failed'),
       });
       let unsubscribe: (() => void) | null = null;
+      let unwatch: (() => void) | null = null;
+      let check: NodeJS.Timeout | null = null;
       try {
         unsubscribe = deps.api.subscribe((change) => {
           try {
@@ -260,12 +298,29 @@ export function liveRoutes(deps: ResolvedDeps): Hono {
           if (stream.aborted || stream.closed) return resolve();
           stream.onAbort(resolve);
           c.req.raw.signal.addEventListener('abort', () => resolve(), { once: true });
+          if (sessionId) {
+            unwatch = deps.accounts.onSessionsRevoked((ids) => {
+              if (ids.includes(sessionId)) resolve();
+            });
+            // Another node may revoke it, or it may expire: look again at every heartbeat.
+            check = setInterval(() => {
+              deps.accounts.isSessionActive(sessionId).then(
+                (alive) => {
+                  if (!alive) resolve();
+                },
+                (err: unknown) => deps.log.warn({ err: errorMessage(err) }, 'live stream session check failed'),
+              );
+            }, deps.live.heartbeatMs);
+            check.unref?.();
+          }
         });
       } catch (err) {
         deps.log.error({ err: errorMessage(err) }, 'live stream failed');
       } finally {
         feed.close();
         unsubscribe?.();
+        (unwatch as (() => void) | null)?.();
+        if (check) clearInterval(check);
       }
     });
   });

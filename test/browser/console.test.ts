@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createWebApp } from '../../web/index.ts';
+import { TEST_PASSWORD, createTestAccounts, signInInBrowser } from '../support/accounts.ts';
 import { IN_CI, chromiumStatus, launchChromium, startServer, watchPage } from '../support/browser.ts';
 import type { PageProblems, RunningServer } from '../support/browser.ts';
 import { T0, createFakeApi } from '../support/fake-api.ts';
@@ -21,10 +22,13 @@ describe.skipIf(!run)('the console in Chromium', () => {
   beforeAll(async () => {
     if (!status.available) throw new Error(`Chromium is required in CI: ${status.reason}`);
     api = createFakeApi({ now: () => T0 });
-    server = await startServer(createWebApp({ api, startedAt: T0 - 3_600_000, now: () => T0, live: { coalesceMs: 50 } }));
+    const t = createTestAccounts();
+    await t.accounts.createUser({ email: 'grace@test.example', displayName: 'Grace Hopper', role: 'operator', password: TEST_PASSWORD });
+    server = await startServer(createWebApp({ api, accounts: t.accounts, startedAt: T0 - 3_600_000, now: () => T0, live: { coalesceMs: 50 } }));
     browser = await launchChromium(status.path);
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     problems = watchPage(page);
+    await signInInBrowser(page, server.url, 'grace@test.example');
   });
 
   afterAll(async () => {
@@ -58,16 +62,13 @@ describe.skipIf(!run)('the console in Chromium', () => {
     expect(await page.locator('#bot-t-0001 button[data-action="resume"]').count()).toBe(1);
   });
 
-  it('asks for a name and a reason before pausing all trading, then shows who and why', async () => {
+  it('asks for a reason before pausing all trading, then shows who (the signed-in user) and why', async () => {
     await page.locator('button[data-dialog-open="pause-all-dialog"]').click();
     const dialog = page.locator('#pause-all-dialog');
     await page.locator('#pause-all-dialog[open]').waitFor();
+    expect(await dialog.locator('.dialog-text b').textContent()).toBe('Grace Hopper');
 
     await dialog.locator('button[type="submit"]').click();
-    expect(await dialog.locator('input[name="by"]:invalid').count()).toBe(1);
-    await dialog.locator('input[name="by"]').fill('Grace Hopper');
-    await dialog.locator('button[type="submit"]').click();
-    expect(await dialog.locator('input[name="by"]:invalid').count()).toBe(0);
     expect(await dialog.locator('textarea[name="reason"]:invalid').count()).toBe(1);
     expect(api.calls.some((c) => c.method === 'pauseAll')).toBe(false);
     expect(await page.locator('#pause-all-dialog[open]').count()).toBe(1);
@@ -82,7 +83,7 @@ describe.skipIf(!run)('the console in Chromium', () => {
     expect(await banner.locator('.paused-by').textContent()).toBe('Grace Hopper');
     expect(await banner.locator('.paused-reason').textContent()).toBe('Exchange maintenance window');
     await page.locator('#pause-all-dialog[open]').waitFor({ state: 'detached' });
-    expect(api.calls.find((c) => c.method === 'pauseAll')?.args[0]).toEqual({ by: 'Grace Hopper', reason: 'Exchange maintenance window' });
+    expect(api.calls.find((c) => c.method === 'pauseAll')?.args[0]).toMatchObject({ by: 'Grace Hopper', reason: 'Exchange maintenance window', ip: '127.0.0.1' });
     await page.locator('button[data-dialog-open="resume-all-dialog"]').waitFor();
     await page.locator('#bot-t-0004 [data-state="paused"]').waitFor();
     await page.screenshot({ path: `${SHOTS}/console-trading-paused.png`, fullPage: true });
@@ -92,7 +93,6 @@ describe.skipIf(!run)('the console in Chromium', () => {
     await page.locator('button[data-dialog-open="resume-all-dialog"]').click();
     const dialog = page.locator('#resume-all-dialog');
     await page.locator('#resume-all-dialog[open]').waitFor();
-    await dialog.locator('input[name="by"]').fill('Grace Hopper');
     await dialog.locator('button[type="submit"]').click();
     await page.locator('#paused-banner').waitFor({ state: 'detached' });
     await page.locator('button[data-dialog-open="pause-all-dialog"]').waitFor();

@@ -4,93 +4,13 @@
  * going error → restart → escalation on a simulated actor clock, and a restart rebuilding
  * the same tree without doubling an order.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SimulatedClock } from 'xstate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createLogger,
-  createManualClock,
-  loadConfig,
-  startNode,
-  type ManualClock,
-  type RuntimeNode,
-} from '../../runtime/index.ts';
+import type { RuntimeNode } from '../../runtime/index.ts';
 import { Dec } from '../../runtime/exchange/precision.ts';
-import { dbTargets, emptyPostgresDatabase, tempDataDir } from '../support/db.ts';
-
-const REPO = path.resolve(import.meta.dirname, '../..');
-const T0 = Date.UTC(2026, 0, 5, 12, 0, 30);
-
-interface Harness {
-  node: RuntimeNode;
-  clock: ManualClock;
-  actorClock: SimulatedClock;
-  start(): Promise<RuntimeNode>;
-  minute(n?: number): Promise<void>;
-  cleanup(): Promise<void>;
-  strategyDir: string;
-}
-
-async function harness(target: 'pglite' | 'postgres'): Promise<Harness> {
-  const strategyDir = mkdtempSync(path.join(tmpdir(), 'fleet-strategies-'));
-  cpSync(path.join(REPO, 'strategies'), strategyDir, { recursive: true });
-  cpSync(path.join(REPO, 'test/fixtures/strategies/throws.ts'), path.join(strategyDir, 'throws.ts'));
-  let dataDir: string | null = null;
-  let drop: (() => Promise<void>) | null = null;
-  const env: Record<string, string> = {
-    STRATEGY_DIR: strategyDir,
-    LOG_LEVEL: 'silent',
-    POOL_THREADS: '1',
-    MARKET_BACKFILL_BARS: '300',
-    DEMO_FLEET: 'true',
-  };
-  if (target === 'pglite') {
-    dataDir = tempDataDir();
-    env['DATA_DIR'] = dataDir;
-  } else {
-    const pg = await emptyPostgresDatabase();
-    env['DATABASE_URL'] = pg.databaseUrl;
-    drop = pg.drop;
-  }
-  const config = loadConfig(env);
-  const clock = createManualClock(T0);
-  const actorClock = new SimulatedClock();
-  actorClock.set(T0);
-  const h: Harness = {
-    node: undefined as unknown as RuntimeNode,
-    clock,
-    actorClock,
-    strategyDir,
-    async start() {
-      h.node = await startNode({
-        config,
-        log: createLogger('silent'),
-        clock,
-        autoRun: false,
-        actorClock: actorClock as unknown as NonNullable<Parameters<typeof startNode>[0]['actorClock']>,
-      });
-      await h.node.step();
-      await h.node.settle();
-      return h.node;
-    },
-    async minute(n = 1) {
-      for (let i = 0; i < n; i++) {
-        clock.advance(60_000);
-        await h.node.step();
-        await h.node.settle();
-      }
-    },
-    async cleanup() {
-      await h.node?.stop().catch(() => undefined);
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-      if (drop) await drop();
-      rmSync(strategyDir, { recursive: true, force: true });
-    },
-  };
-  return h;
-}
+import { dbTargets } from '../support/db.ts';
+import { harness, type Harness } from '../support/runtime.ts';
 
 async function orderCount(node: RuntimeNode, traderId?: string): Promise<number> {
   if (traderId) return node.store.orders.countForTrader(traderId as never);
@@ -103,7 +23,7 @@ describe.each(dbTargets())('the runtime on $name', ({ name }) => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await harness(name);
+    h = await harness(name, { fixtures: ['throws.ts'] });
     await h.start();
   }, 120_000);
 
@@ -204,21 +124,28 @@ describe.each(dbTargets())('the runtime on $name', ({ name }) => {
     await h.node.store.traders.assignStrategy(target as never, 'throws', v.version, { fail: true }, h.clock.now());
     expect((await h.node.api.restartBot(target, { by: 'tester' })).ok).toBe(true);
     await h.node.settle();
-
+    // It already ran the latest candle with its old strategy: the next candle is its first failure.
+    expect(h.node.traders().get(target)!.status).toBe('running');
+    await h.minute(1);
+    // From then on a restarted trader retries that failed candle at once, and fails again.
     const delays = [1000, 2000, 4000, 8000, 16000];
     for (const delay of delays) {
-      await h.minute(1);
       const view = h.node.traders().get(target)!;
       expect(view.status).toBe('error');
       expect(view.error?.message).toContain('boom');
-      h.actorClock.increment(delay);
+      expect(h.node.api.getBot(target)!.escalated).toBe(false);
+      // Not a millisecond early: the backoff holds the restart until its delay has passed.
+      h.actorClock.increment(delay - 1);
       await h.node.settle();
-      expect(h.node.traders().get(target)!.status).toBe('running');
+      expect(h.node.traders().get(target)!.status).toBe('error');
+      h.actorClock.increment(1);
+      await h.node.settle();
     }
-    await h.minute(1);
+    // The sixth failure inside the window escalates: no restart comes however long we wait.
     expect(h.node.traders().get(target)!.status).toBe('error');
     h.actorClock.increment(120_000);
     await h.node.settle();
+    await h.minute(1);
     expect(h.node.traders().get(target)!.status).toBe('error');
     const row = h.node.api.listBots().find((b) => b.id === target)!;
     expect(row.escalated).toBe(true);

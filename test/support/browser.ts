@@ -74,8 +74,11 @@ export function watchPage(page: Page): PageProblems {
   });
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
   page.on('requestfailed', (req) => {
-    // A live stream cut by navigation or page close is not a failure.
-    if (!req.url().includes('/events')) errors.push(`requestfailed: ${req.url()} ${req.failure()?.errorText ?? ''}`);
+    // A live stream cut by navigation or page close is not a failure, nor is the icon of a
+    // page left before its icon arrived.
+    const aborted = req.failure()?.errorText === 'net::ERR_ABORTED';
+    if (req.url().includes('/events') || (aborted && req.url().endsWith('/favicon.svg'))) return;
+    errors.push(`requestfailed: ${req.url()} ${req.failure()?.errorText ?? ''}`);
   });
   return { errors };
 }

@@ -5,11 +5,15 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { z } from 'zod';
+import type { Permission } from '../../runtime/accounts/index.ts';
+import { can, visibleManagers, visibleTraders } from '../../runtime/accounts/index.ts';
 import type { BotRow, CommandResult, StrategyVersionRow } from '../../runtime/api.ts';
 import { errorMessage, parseStrategyRef } from '../../runtime/domain.ts';
+import { actorOf, auditDenied, principalOf } from '../auth.ts';
 import { botFilterSchema, filterQuery, selectBots } from '../bot-filter.ts';
-import { isHtmx, sendError, sendFragment, sendPage } from '../respond.tsx';
-import type { ResolvedDeps } from '../types.ts';
+import { accessOf, isHtmx, sendError, sendFragment, sendPage } from '../respond.tsx';
+import { statusFor } from '../scope.ts';
+import type { AppEnv, ResolvedDeps } from '../types.ts';
 import { emptyToUndefined, parseForm, parseQuery } from '../validate.ts';
 import { AssignFields, BOT_SUMMARY_ID, BotDetailPage, BotSummary } from '../views/bot-detail.tsx';
 import type { RowMessage } from '../views/bots.tsx';
@@ -18,14 +22,13 @@ import { InlineMessage } from '../views/errors.tsx';
 import { Partial } from '../views/partial.tsx';
 import { STATUS_BAR_ID, StatusBar } from '../views/status-bar.tsx';
 
-/** Who a console command is recorded as when the form names nobody (there is no login yet). */
-export const CONSOLE_ACTOR = 'console';
-
 type BotCommand = 'pause' | 'resume' | 'restart';
 
+const COMMAND_PERMISSION: Record<BotCommand, Permission> = { pause: 'bots.pause', resume: 'bots.resume', restart: 'bots.restart' };
+
+// Who gives a command is the signed-in user: a posted `by` is ignored (zod strips unknown keys).
 const commandForm = z.object({
   view: z.preprocess(emptyToUndefined, z.enum(['row', 'summary']).default('row')),
-  by: z.preprocess(emptyToUndefined, z.string().trim().max(100, 'name is too long').optional()),
   reason: z.preprocess(emptyToUndefined, z.string().trim().max(500, 'reason is too long').optional()),
 });
 
@@ -43,7 +46,6 @@ const assignForm = z.object({
       return ref;
     }),
   params: z.string().max(100_000, 'params are too long').optional(),
-  by: z.string({ error: () => 'your name is required' }).trim().min(1, 'your name is required').max(100, 'name is too long'),
   reason: z.preprocess(emptyToUndefined, z.string().trim().max(500, 'reason is too long').optional()),
 });
 
@@ -68,6 +70,25 @@ function findBot(deps: ResolvedDeps, id: string): BotRow | undefined {
   return deps.api.getBot(id) ?? undefined;
 }
 
+/** The bot when it exists and the signed-in user may see it (otherwise it is "not found"). */
+export function visibleBot(c: Context, deps: ResolvedDeps, id: string): BotRow | undefined {
+  const bot = findBot(deps, id);
+  return bot && can(principalOf(c), 'bots.read', { kind: 'trader', userId: bot.userId, managerId: bot.managerId }) ? bot : undefined;
+}
+
+/** True when the signed-in user may use a command permission on this bot. */
+function mayCommand(c: Context, bot: BotRow, permission: Permission): boolean {
+  return can(principalOf(c), permission, { kind: 'trader', userId: bot.userId, managerId: bot.managerId });
+}
+
+const outOfScope = (bot: BotRow) => `${bot.name} is outside what your account may change.`;
+
+/** Refuses a command on a bot outside the signed-in user's scope: audited, 403. */
+async function refuseOutOfScope(c: Context, deps: ResolvedDeps, bot: BotRow): Promise<Response> {
+  await auditDenied(c, deps, { type: 'trader', id: bot.id }, outOfScope(bot));
+  return sendError(c, deps, 403, outOfScope(bot));
+}
+
 async function runCommand(deps: ResolvedDeps, what: string, run: () => Promise<CommandResult>, ctx: object): Promise<RowMessage> {
   let result: CommandResult;
   try {
@@ -90,34 +111,35 @@ async function loadVersions(deps: ResolvedDeps): Promise<{ versions: readonly St
 }
 
 /** Routes of the bots area. */
-export function botsRoutes(deps: ResolvedDeps): Hono {
-  const app = new Hono();
+export function botsRoutes(deps: ResolvedDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const { api } = deps;
 
   app.get('/bots', async (c) => {
     const parsed = parseQuery(c, botFilterSchema);
     if (!parsed.ok) return sendError(c, deps, 400, `Invalid filter: ${parsed.message}`);
     const filter = parsed.data;
-    const sel = selectBots(api.listBots(), filter);
+    const p = principalOf(c);
+    const sel = selectBots(visibleTraders(p, api.listBots()), filter);
     const query = filterQuery(filter, { page: sel.page });
     return sendPage(
       c,
       deps,
       { title: 'Bots', active: 'bots', live: `/events?view=bots${query ? `&${query}` : ''}` },
-      <BotsPage sel={sel} filter={{ ...filter, page: sel.page }} managers={api.listManagers()} now={deps.now()} />,
+      <BotsPage sel={sel} filter={{ ...filter, page: sel.page }} managers={visibleManagers(p, api.listManagers())} now={deps.now()} access={accessOf(c)} />,
     );
   });
 
   app.get('/bots/:id', async (c) => {
     const id = c.req.param('id');
-    const detail = await api.botDetail(id);
+    const detail = visibleBot(c, deps, id) ? await api.botDetail(id) : null;
     if (!detail) return sendError(c, deps, 404, `No trader with id "${id}".`);
     const { versions, error } = await loadVersions(deps);
     return sendPage(
       c,
       deps,
       { title: detail.bot.name, active: 'bots', live: `/events?view=bot&id=${encodeURIComponent(id)}` },
-      <BotDetailPage detail={detail} versions={versions} versionsError={error} now={deps.now()} />,
+      <BotDetailPage detail={detail} versions={versions} versionsError={error} now={deps.now()} access={accessOf(c)} />,
     );
   });
 
@@ -126,17 +148,20 @@ export function botsRoutes(deps: ResolvedDeps): Hono {
     const command = c.req.param('command') as BotCommand;
     const bot = findBot(deps, id);
     if (!bot) return sendError(c, deps, 404, `No trader with id "${id}".`);
+    if (!mayCommand(c, bot, COMMAND_PERMISSION[command])) return refuseOutOfScope(c, deps, bot);
     const form = await parseForm(c, commandForm);
     if (!form.ok) return sendError(c, deps, 400, form.message);
-    const who = { by: form.data.by ?? CONSOLE_ACTOR, reason: form.data.reason ?? `${command} from the console` };
+    const who = actorOf(c, form.data.reason ?? `${command} from the console`);
     const call = { pause: api.pauseBot, resume: api.resumeBot, restart: api.restartBot }[command];
-    const message = await runCommand(deps, command, () => call.call(api, id, who), { traderId: id, by: who.by });
+    const message = await runCommand(deps, command, () => call.call(api, id, who), { traderId: id, by: who.by, userId: who.userId });
     return commandResponse(c, deps, id, bot, form.data.view, message);
   });
 
   app.get('/bots/:id/assign-fields', async (c) => {
     const id = c.req.param('id');
-    if (!findBot(deps, id)) return sendError(c, deps, 404, `No trader with id "${id}".`);
+    const bot = visibleBot(c, deps, id);
+    if (!bot) return sendError(c, deps, 404, `No trader with id "${id}".`);
+    if (!mayCommand(c, bot, 'bots.assign_strategy')) return sendError(c, deps, 403, outOfScope(bot));
     const q = parseQuery(c, assignFieldsQuery);
     if (!q.ok) return sendError(c, deps, 400, q.message);
     const { versions, error } = await loadVersions(deps);
@@ -146,18 +171,20 @@ export function botsRoutes(deps: ResolvedDeps): Hono {
 
   app.post('/bots/:id/strategy', async (c) => {
     const id = c.req.param('id');
-    if (!findBot(deps, id)) return sendError(c, deps, 404, `No trader with id "${id}".`);
+    const bot = findBot(deps, id);
+    if (!bot) return sendError(c, deps, 404, `No trader with id "${id}".`);
+    if (!mayCommand(c, bot, 'bots.assign_strategy')) return refuseOutOfScope(c, deps, bot);
     const form = await parseForm(c, assignForm);
     if (!form.ok) return assignResponse(c, deps, id, 400, { ok: false, text: form.message });
     const params = parseParams(form.data.params);
     if (!params.ok) return assignResponse(c, deps, id, 400, { ok: false, text: params.message });
-    const { ref, by, reason } = form.data;
-    const who = reason ? { by, reason } : { by };
+    const { ref, reason } = form.data;
+    const who = actorOf(c, reason);
     const message = await runCommand(
       deps,
       'assign strategy',
       () => api.assignStrategy(id, ref, params.params, who),
-      { traderId: id, by, ref: `${ref.name}@${ref.version}` },
+      { traderId: id, by: who.by, userId: who.userId, ref: `${ref.name}@${ref.version}` },
     );
     return assignResponse(c, deps, id, message.ok ? 200 : 409, message);
   });
@@ -180,21 +207,22 @@ async function commandResponse(
   }
   const bot = findBot(deps, id) ?? before;
   const now = deps.now();
+  const access = accessOf(c);
   const statusBar = (
     <Partial target={STATUS_BAR_ID}>
-      <StatusBar status={deps.api.platformStatus()} />
+      <StatusBar status={statusFor(deps.api, access.principal)} access={access} />
     </Partial>
   );
   return sendFragment(
     c,
     view === 'summary' ? (
       <>
-        <BotSummary bot={bot} now={now} message={message} />
+        <BotSummary bot={bot} now={now} message={message} access={access} />
         {statusBar}
       </>
     ) : (
       <>
-        <BotRowView bot={bot} now={now} message={message} />
+        <BotRowView bot={bot} now={now} message={message} access={access} />
         {statusBar}
       </>
     ),
@@ -214,7 +242,7 @@ async function assignResponse(c: Context, deps: ResolvedDeps, id: string, status
       <InlineMessage ok={message.ok} text={message.text} />
       {bot ? (
         <Partial target={BOT_SUMMARY_ID}>
-          <BotSummary bot={bot} now={deps.now()} />
+          <BotSummary bot={bot} now={deps.now()} access={accessOf(c)} />
         </Partial>
       ) : null}
     </>,

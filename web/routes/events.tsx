@@ -3,13 +3,18 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { eventVisible, seesAll, visibleTraders } from '../../runtime/accounts/index.ts';
+import { principalOf } from '../auth.ts';
 import { sendError, sendPage } from '../respond.tsx';
-import type { ResolvedDeps } from '../types.ts';
+import type { AppEnv, ResolvedDeps } from '../types.ts';
 import { emptyToUndefined, parseQuery } from '../validate.ts';
 import { EventsPage } from '../views/events.tsx';
 
 /** Largest number of events one page lists. */
 export const MAX_EVENTS = 1000;
+
+/** How many recent events are scanned for a manager's or a user's page. */
+const SCOPED_SCAN = 500;
 
 const eventsQuery = z.object({
   limit: z.preprocess(
@@ -24,13 +29,19 @@ const eventsQuery = z.object({
 });
 
 /** Routes of the events area. */
-export function eventsRoutes(deps: ResolvedDeps): Hono {
-  const app = new Hono();
+export function eventsRoutes(deps: ResolvedDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   app.get('/timeline', (c) => c.redirect('/events/recent', 302));
   app.get('/events/recent', async (c) => {
     const q = parseQuery(c, eventsQuery);
     if (!q.ok) return sendError(c, deps, 400, q.message);
-    const events = await deps.api.recentEvents(q.data.limit);
+    const p = principalOf(c);
+    let events = await deps.api.recentEvents(seesAll(p) ? q.data.limit : SCOPED_SCAN);
+    if (!seesAll(p)) {
+      // Managers and users see their traders' and groups' events, and platform-wide ones.
+      const mine = new Set(visibleTraders(p, deps.api.listBots()).map((b) => b.id));
+      events = events.filter((e) => eventVisible(p, e, mine)).slice(0, q.data.limit);
+    }
     return sendPage(
       c,
       deps,

@@ -6,12 +6,12 @@ import { Hono } from 'hono';
 import type { HealthInfo } from '../../runtime/api.ts';
 import { errorMessage } from '../../runtime/domain.ts';
 import { sendPage } from '../respond.tsx';
-import type { ResolvedDeps } from '../types.ts';
+import type { AppEnv, ResolvedDeps } from '../types.ts';
 import { HealthPage } from '../views/health.tsx';
 
 /** Routes of the health area. */
-export function healthRoutes(deps: ResolvedDeps): Hono {
-  const app = new Hono();
+export function healthRoutes(deps: ResolvedDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
 
   app.get('/health', async (c) => {
     c.header('Cache-Control', 'no-store');

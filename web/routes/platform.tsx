@@ -8,25 +8,20 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import type { Actor, CommandResult } from '../../runtime/api.ts';
 import { errorMessage } from '../../runtime/domain.ts';
-import { isHtmx, sendError, sendFragment } from '../respond.tsx';
-import type { ResolvedDeps } from '../types.ts';
+import { actorOf } from '../auth.ts';
+import { accessOf, isHtmx, sendError, sendFragment } from '../respond.tsx';
+import { statusFor } from '../scope.ts';
+import type { AppEnv, ResolvedDeps } from '../types.ts';
 import { emptyToUndefined, parseForm } from '../validate.ts';
 import { InlineMessage } from '../views/errors.tsx';
 import { StatusBar } from '../views/status-bar.tsx';
 
-const name = z
-  .string({ error: () => 'your name is required' })
-  .trim()
-  .min(1, 'your name is required')
-  .max(100, 'name is too long');
-
+// Who gives the command is the signed-in user: a posted `by` is ignored.
 const pauseAllForm = z.object({
-  by: name,
   reason: z.string({ error: () => 'a reason is required' }).trim().min(1, 'a reason is required').max(500, 'reason is too long'),
 });
 
 const resumeAllForm = z.object({
-  by: name,
   reason: z.preprocess(emptyToUndefined, z.string().trim().max(500, 'reason is too long').optional()),
 });
 
@@ -49,28 +44,28 @@ async function run(deps: ResolvedDeps, what: string, who: Actor, call: () => Pro
 }
 
 /** Routes of the platform-wide commands. */
-export function platformRoutes(deps: ResolvedDeps): Hono {
-  const app = new Hono();
+export function platformRoutes(deps: ResolvedDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const { api } = deps;
 
   app.post('/platform/pause-all', async (c) => {
     const form = await parseForm(c, pauseAllForm);
     if (!form.ok) return dialogError(c, deps, 'pause-all-error', 400, form.message);
-    const who: Actor = { by: form.data.by, reason: form.data.reason };
+    const who: Actor = actorOf(c, form.data.reason);
     const r = await run(deps, 'pause all', who, () => api.pauseAll(who));
     if (!r.ok) return dialogError(c, deps, 'pause-all-error', 409, r.error);
     if (!isHtmx(c)) return c.redirect('/bots', 303);
-    return sendFragment(c, <StatusBar status={api.platformStatus()} />);
+    return sendFragment(c, <StatusBar status={statusFor(api, accessOf(c).principal)} access={accessOf(c)} />);
   });
 
   app.post('/platform/resume-all', async (c) => {
     const form = await parseForm(c, resumeAllForm);
     if (!form.ok) return dialogError(c, deps, 'resume-all-error', 400, form.message);
-    const who: Actor = form.data.reason ? { by: form.data.by, reason: form.data.reason } : { by: form.data.by };
+    const who: Actor = actorOf(c, form.data.reason);
     const r = await run(deps, 'resume all', who, () => api.resumeAll(who));
     if (!r.ok) return dialogError(c, deps, 'resume-all-error', 409, r.error);
     if (!isHtmx(c)) return c.redirect('/bots', 303);
-    return sendFragment(c, <StatusBar status={api.platformStatus()} />);
+    return sendFragment(c, <StatusBar status={statusFor(api, accessOf(c).principal)} access={accessOf(c)} />);
   });
 
   return app;

@@ -3,12 +3,12 @@
  */
 import { Hono } from 'hono';
 import { sendPage } from '../respond.tsx';
-import type { ResolvedDeps } from '../types.ts';
+import type { AppEnv, ResolvedDeps } from '../types.ts';
 import { StrategiesPage } from '../views/strategies.tsx';
 
 /** Routes of the strategies area. */
-export function strategiesRoutes(deps: ResolvedDeps): Hono {
-  const app = new Hono();
+export function strategiesRoutes(deps: ResolvedDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   app.get('/strategies', async (c) => {
     const view = await deps.api.strategies();
     return sendPage(

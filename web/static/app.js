@@ -1,8 +1,20 @@
 /* Fleet Console behaviour that HTML alone cannot express. Served as a file: the CSP forbids
    inline scripts. Dialogs open and close here; htmx does every request. */
-/* global document, Element, HTMLFormElement, HTMLDialogElement */
+/* global document, Element, HTMLFormElement, HTMLDialogElement, HTMLMetaElement */
 (function () {
   'use strict';
+
+  // Every htmx request carries the session's CSRF token (the server refuses state-changing
+  // requests without it); plain form posts carry it as the hidden _csrf field instead.
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta instanceof HTMLMetaElement ? meta.content : '';
+  }
+  document.addEventListener('htmx:config:request', function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    var token = csrfToken();
+    if (ctx && ctx.request && ctx.request.headers && token) ctx.request.headers['X-CSRF-Token'] = token;
+  });
 
   function closestFromEvent(event, selector) {
     return event.target instanceof Element ? event.target.closest(selector) : null;

@@ -11,8 +11,9 @@ import { readPlan, verdictTone } from '../plan.ts';
 import type { Verdict } from '../plan.ts';
 import { filterQuery } from '../bot-filter.ts';
 import type { RowMessage } from './bots.tsx';
+import type { Access } from '../access.ts';
 import { BotActions } from './bots.tsx';
-import { Badge, EmptyRow, Money, Panel, Pct, StateBadge, Time, errorText, pauseText } from './components.tsx';
+import { Badge, CsrfField, EmptyRow, Money, Panel, Pct, StateBadge, Time, errorText, pauseText } from './components.tsx';
 
 /** DOM id of the live summary block. */
 export const BOT_SUMMARY_ID = 'bot-summary';
@@ -20,7 +21,7 @@ export const BOT_SUMMARY_ID = 'bot-summary';
 const botPath = (id: string) => `/bots/${encodeURIComponent(id)}`;
 
 /** The summary block at the top of the detail page (refreshed live and after commands). */
-export const BotSummary: FC<{ bot: BotRow; now: number; message?: RowMessage | undefined }> = ({ bot, now, message }) => (
+export const BotSummary: FC<{ bot: BotRow; now: number; access: Access; message?: RowMessage | undefined }> = ({ bot, now, access, message }) => (
   <section id={BOT_SUMMARY_ID} class="panel summary" data-bot-id={bot.id}>
     <div class="summary-head">
       <div>
@@ -33,7 +34,7 @@ export const BotSummary: FC<{ bot: BotRow; now: number; message?: RowMessage | u
         </div>
       </div>
       <div class="summary-actions">
-        <BotActions bot={bot} target={`#${BOT_SUMMARY_ID}`} view="summary" />
+        <BotActions bot={bot} target={`#${BOT_SUMMARY_ID}`} view="summary" access={access} />
         {message ? (
           <div class={`row-msg ${message.ok ? 'ok' : 'err'}`} role={message.ok ? 'status' : 'alert'}>
             {message.text}
@@ -378,12 +379,13 @@ export const AssignFields: FC<{ botId: string; versions: readonly StrategyVersio
 };
 
 /** The assign-strategy form. */
-export const AssignForm: FC<{ botId: string; versions: readonly StrategyVersionRow[]; selected: string | null; unavailable?: string | undefined }> = ({
-  botId,
-  versions,
-  selected,
-  unavailable,
-}) => {
+export const AssignForm: FC<{
+  botId: string;
+  versions: readonly StrategyVersionRow[];
+  selected: string | null;
+  csrf: string;
+  unavailable?: string | undefined;
+}> = ({ botId, versions, selected, csrf, unavailable }) => {
   if (unavailable) return <div class="notice notice-bad">Strategy versions are unavailable: {unavailable}</div>;
   if (versions.length === 0) return <p class="muted">No strategy versions are registered yet.</p>;
   return (
@@ -396,14 +398,11 @@ export const AssignForm: FC<{ botId: string; versions: readonly StrategyVersionR
       hx-target="#assign-result"
       hx-swap="innerHTML"
     >
+      <CsrfField token={csrf} />
       <div id="assign-fields">
         <AssignFields botId={botId} versions={versions} selected={selected} />
       </div>
       <div class="form-row">
-        <label class="field">
-          <span>Your name</span>
-          <input name="by" required maxlength={100} autocomplete="name" />
-        </label>
         <label class="field grow">
           <span>Reason (optional)</span>
           <input name="reason" maxlength={500} />
@@ -425,14 +424,15 @@ export const BotDetailPage: FC<{
   versions: readonly StrategyVersionRow[];
   versionsError?: string | undefined;
   now: number;
-}> = ({ detail, versions, versionsError, now }) => {
+  access: Access;
+}> = ({ detail, versions, versionsError, now, access }) => {
   const bot = detail.bot;
   return (
     <div class="page" id="bot-page">
       <div class="crumbs">
         <a href="/bots">Bots</a> › <span>{bot.name}</span>
       </div>
-      <BotSummary bot={bot} now={now} />
+      <BotSummary bot={bot} now={now} access={access} />
       <div class="cols">
         <Panel title="Params">
           <pre class="json">{prettyJson(detail.params)}</pre>
@@ -492,9 +492,11 @@ export const BotDetailPage: FC<{
         <Panel title="Recent events" count={detail.events.length}>
           <Events events={detail.events} now={now} />
         </Panel>
-        <Panel title="Assign strategy version">
-          <AssignForm botId={bot.id} versions={versions} selected={bot.strategy} unavailable={versionsError} />
-        </Panel>
+        {access.bot(bot).assign ? (
+          <Panel title="Assign strategy version">
+            <AssignForm botId={bot.id} versions={versions} selected={bot.strategy} csrf={access.csrf} unavailable={versionsError} />
+          </Panel>
+        ) : null}
       </div>
     </div>
   );

@@ -5,6 +5,7 @@
 import type { FC } from 'hono/jsx';
 import type { BotRow, ManagerRow } from '../../runtime/api.ts';
 import { TraderStatus } from '../../runtime/domain.ts';
+import type { Access } from '../access.ts';
 import type { BotFilter, BotSelection } from '../bot-filter.ts';
 import { PAGE_SIZE, filterQuery } from '../bot-filter.ts';
 import { DASH, domId } from '../format.ts';
@@ -29,18 +30,22 @@ export const managerRowId = (id: string) => domId('mgr', id);
 const botPath = (id: string) => `/bots/${encodeURIComponent(id)}`;
 const managerPath = (id: string) => `/managers/${encodeURIComponent(id)}`;
 
-/** Which commands make sense for a bot in its state (the api still has the last word). */
-export function botCommands(bot: BotRow): { pause: boolean; resume: boolean; restart: boolean } {
+/**
+ * Which commands make sense for a bot in its state and are allowed to the viewer (the api and
+ * the route guard still have the last word).
+ */
+export function botCommands(bot: BotRow, access: Access): { pause: boolean; resume: boolean; restart: boolean } {
+  const may = access.bot(bot);
   return {
-    pause: bot.status === TraderStatus.running || bot.status === TraderStatus.starting,
-    resume: bot.status === TraderStatus.paused,
-    restart: true,
+    pause: may.pause && (bot.status === TraderStatus.running || bot.status === TraderStatus.starting),
+    resume: may.resume && bot.status === TraderStatus.paused,
+    restart: may.restart,
   };
 }
 
 /** The command buttons of a bot; `view` tells the server which fragment to send back. */
-export const BotActions: FC<{ bot: BotRow; target: string; view: 'row' | 'summary' }> = ({ bot, target, view }) => {
-  const can = botCommands(bot);
+export const BotActions: FC<{ bot: BotRow; target: string; view: 'row' | 'summary'; access: Access }> = ({ bot, target, view, access }) => {
+  const can = botCommands(bot, access);
   const vals = view === 'row' ? undefined : JSON.stringify({ view });
   return (
     <div class="actions">
@@ -64,7 +69,7 @@ export const BotActions: FC<{ bot: BotRow; target: string; view: 'row' | 'summar
 };
 
 /** One row of the bots table. */
-export const BotRowView: FC<{ bot: BotRow; now: number; message?: RowMessage | undefined }> = ({ bot, now, message }) => (
+export const BotRowView: FC<{ bot: BotRow; now: number; access: Access; message?: RowMessage | undefined }> = ({ bot, now, access, message }) => (
   <tr id={botRowId(bot.id)} class={`bot-row row-${bot.status}`} data-bot-id={bot.id}>
     <td class="col-trader">
       <a href={botPath(bot.id)} class="strong">
@@ -107,7 +112,7 @@ export const BotRowView: FC<{ bot: BotRow; now: number; message?: RowMessage | u
       )}
     </td>
     <td class="col-actions">
-      <BotActions bot={bot} target="closest tr" view="row" />
+      <BotActions bot={bot} target="closest tr" view="row" access={access} />
       {message ? (
         <div class={`row-msg ${message.ok ? 'ok' : 'err'}`} role={message.ok ? 'status' : 'alert'}>
           {message.text}
@@ -120,14 +125,18 @@ export const BotRowView: FC<{ bot: BotRow; now: number; message?: RowMessage | u
 const BOT_COLUMNS = 10;
 
 /** The bots table body (also re-sent whole when a burst changes many rows). */
-export const BotsBody: FC<{ rows: readonly BotRow[]; now: number; emptyText?: string }> = ({ rows, now, emptyText }) => (
+export const BotsBody: FC<{ rows: readonly BotRow[]; now: number; access: Access; emptyText?: string }> = ({ rows, now, access, emptyText }) => (
   <tbody id={BOTS_BODY_ID}>
-    {rows.length === 0 ? <EmptyRow cols={BOT_COLUMNS} text={emptyText ?? 'No traders match.'} /> : rows.map((b) => <BotRowView bot={b} now={now} />)}
+    {rows.length === 0 ? (
+      <EmptyRow cols={BOT_COLUMNS} text={emptyText ?? 'No traders match.'} />
+    ) : (
+      rows.map((b) => <BotRowView bot={b} now={now} access={access} />)
+    )}
   </tbody>
 );
 
 /** One row of the managers table. */
-export const ManagerRowView: FC<{ m: ManagerRow; message?: RowMessage | undefined }> = ({ m, message }) => (
+export const ManagerRowView: FC<{ m: ManagerRow; access: Access; message?: RowMessage | undefined }> = ({ m, access, message }) => (
   <tr id={managerRowId(m.id)} class="manager-row" data-manager-id={m.id}>
     <td>
       <a href={`/bots?${filterQuery({ page: 1, manager: m.id })}`} class="strong">
@@ -159,14 +168,16 @@ export const ManagerRowView: FC<{ m: ManagerRow; message?: RowMessage | undefine
     <td class="col-actions">
       <div class="actions">
         {m.paused ? (
-          <button type="button" class="btn btn-sm btn-primary" hx-post={`${managerPath(m.id)}/resume`} hx-target="closest tr" hx-swap="outerHTML" data-action="resume-group">
-            Resume group
-          </button>
-        ) : (
+          access.group(m).resume ? (
+            <button type="button" class="btn btn-sm btn-primary" hx-post={`${managerPath(m.id)}/resume`} hx-target="closest tr" hx-swap="outerHTML" data-action="resume-group">
+              Resume group
+            </button>
+          ) : null
+        ) : access.group(m).pause ? (
           <button type="button" class="btn btn-sm" hx-post={`${managerPath(m.id)}/pause`} hx-target="closest tr" hx-swap="outerHTML" data-action="pause-group">
             Pause group
           </button>
-        )}
+        ) : null}
       </div>
       {message ? (
         <div class={`row-msg ${message.ok ? 'ok' : 'err'}`} role={message.ok ? 'status' : 'alert'}>
@@ -178,9 +189,9 @@ export const ManagerRowView: FC<{ m: ManagerRow; message?: RowMessage | undefine
 );
 
 /** The managers table body. */
-export const ManagersBody: FC<{ managers: readonly ManagerRow[] }> = ({ managers }) => (
+export const ManagersBody: FC<{ managers: readonly ManagerRow[]; access: Access }> = ({ managers, access }) => (
   <tbody id={MANAGERS_BODY_ID}>
-    {managers.length === 0 ? <EmptyRow cols={6} text="No managers." /> : managers.map((m) => <ManagerRowView m={m} />)}
+    {managers.length === 0 ? <EmptyRow cols={6} text="No managers." /> : managers.map((m) => <ManagerRowView m={m} access={access} />)}
   </tbody>
 );
 
@@ -238,12 +249,13 @@ const Pager: FC<{ sel: BotSelection; filter: BotFilter }> = ({ sel, filter }) =>
   );
 };
 
-/** The bots page content. */
-export const BotsPage: FC<{ sel: BotSelection; filter: BotFilter; managers: readonly ManagerRow[]; now: number }> = ({
+/** The bots page content; the managers panel shows only to roles that see groups. */
+export const BotsPage: FC<{ sel: BotSelection; filter: BotFilter; managers: readonly ManagerRow[]; now: number; access: Access }> = ({
   sel,
   filter,
   managers,
   now,
+  access,
 }) => {
   const manager = filter.manager ? managers.find((m) => m.id === filter.manager) : undefined;
   return (
@@ -251,6 +263,7 @@ export const BotsPage: FC<{ sel: BotSelection; filter: BotFilter; managers: read
       <div class="page-head">
         <h1>{manager ? `Bots · ${manager.name}` : 'Bots'}</h1>
       </div>
+      {access.has('groups.read') ? (
       <Panel title="Managers" count={managers.length}>
         <table class="grid" id="managers-table">
           <thead>
@@ -263,9 +276,10 @@ export const BotsPage: FC<{ sel: BotSelection; filter: BotFilter; managers: read
               <th class="col-actions">Actions</th>
             </tr>
           </thead>
-          <ManagersBody managers={managers} />
+          <ManagersBody managers={managers} access={access} />
         </table>
       </Panel>
+      ) : null}
       <Panel title="Traders" count={sel.total} tools={<Pager sel={sel} filter={filter} />}>
         <FilterBar filter={filter} managers={managers} />
         <div class="table-wrap">
@@ -284,7 +298,7 @@ export const BotsPage: FC<{ sel: BotSelection; filter: BotFilter; managers: read
                 <th class="col-actions">Actions</th>
               </tr>
             </thead>
-            <BotsBody rows={sel.rows} now={now} />
+            <BotsBody rows={sel.rows} now={now} access={access} />
           </table>
         </div>
       </Panel>

@@ -102,3 +102,6 @@ export const EmptyRow: FC<{ cols: number; text: string }> = ({ cols, text }) => 
     <td colspan={cols}>{text}</td>
   </tr>
 );
+
+/** The hidden CSRF field every POST form carries (htmx sends the `X-CSRF-Token` header as well). */
+export const CsrfField: FC<{ token: string }> = ({ token }) => <input type="hidden" name="_csrf" value={token} />;

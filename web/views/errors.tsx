@@ -4,16 +4,22 @@
 import type { FC } from 'hono/jsx';
 
 /** An error page's content. */
-export const ErrorPage: FC<{ status: number; title: string; message: string }> = ({ status, title, message }) => (
+export const ErrorPage: FC<{ status: number; title: string; message: string; signedIn?: boolean }> = ({ status, title, message, signedIn = true }) => (
   <div class="page error-page" id="error-page">
     <div class="error-box">
       <div class="error-code">{status}</div>
       <h1>{title}</h1>
       <p class="error-message">{message}</p>
       <p>
-        <a class="btn" href="/bots">
-          Back to bots
-        </a>
+        {signedIn ? (
+          <a class="btn" href="/bots">
+            Back to bots
+          </a>
+        ) : (
+          <a class="btn" href="/sign-in">
+            Sign in
+          </a>
+        )}
       </p>
     </div>
   </div>

@@ -3,19 +3,40 @@
  * inside it on a normal request and alone (as a fragment) on an htmx request.
  */
 import type { Child, FC } from 'hono/jsx';
+import type { Permission } from '../../runtime/accounts/index.ts';
 import type { PlatformStatus } from '../../runtime/api.ts';
+import type { Access } from '../access.ts';
 import { formatDuration } from '../format.ts';
+import { CsrfField } from './components.tsx';
 import { PlatformDialogs, StatusBar } from './status-bar.tsx';
 
 /** The navigation entries; `active` highlights one. */
-export type NavKey = 'bots' | 'strategies' | 'events' | 'health' | 'none';
+export type NavKey = 'bots' | 'strategies' | 'events' | 'health' | 'account' | 'none';
 
-const NAV: readonly { key: NavKey; href: string; label: string }[] = [
-  { key: 'bots', href: '/bots', label: 'Bots' },
-  { key: 'strategies', href: '/strategies', label: 'Strategies' },
-  { key: 'events', href: '/events/recent', label: 'Events' },
-  { key: 'health', href: '/status', label: 'Health' },
+const NAV: readonly { key: NavKey; href: string; label: string; permission: Permission }[] = [
+  { key: 'bots', href: '/bots', label: 'Bots', permission: 'bots.read' },
+  { key: 'strategies', href: '/strategies', label: 'Strategies', permission: 'strategies.read' },
+  { key: 'events', href: '/events/recent', label: 'Events', permission: 'events.read' },
+  { key: 'health', href: '/status', label: 'Health', permission: 'health.read' },
+  { key: 'account', href: '/account', label: 'Account', permission: 'account.manage' },
 ];
+
+/** The signed-in user's name and role, and the sign-out button. */
+const UserBox: FC<{ access: Access }> = ({ access }) =>
+  access.principal ? (
+    <div class="userbox" id="userbox" data-role={access.principal.role}>
+      <a href="/account" class="userbox-name" title={access.principal.email}>
+        {access.principal.displayName}
+      </a>
+      <span class={`badge role-badge role-${access.principal.role}`}>{access.principal.role}</span>
+      <form method="post" action="/sign-out" class="signout-form">
+        <CsrfField token={access.csrf} />
+        <button type="submit" class="btn btn-sm btn-link" id="sign-out">
+          Sign out
+        </button>
+      </form>
+    </div>
+  ) : null;
 
 /** htmx settings: no injected indicator stylesheet (CSP), no history snapshots (plain links navigate). */
 const HTMX_CONFIG = '{"includeIndicatorCSS":false,"history":false}';
@@ -29,16 +50,19 @@ export interface LayoutProps {
   /** The `/events` URL this page listens to, or null for no live updates. */
   readonly liveUrl: string | null;
   readonly uptimeMs: number;
+  /** What the signed-in user may see and do. */
+  readonly access: Access;
   readonly children?: Child;
 }
 
 /** The whole page. */
-export const Layout: FC<LayoutProps> = ({ title, active, status, liveUrl, uptimeMs, children }) => (
+export const Layout: FC<LayoutProps> = ({ title, active, status, liveUrl, uptimeMs, access, children }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <meta name="htmx-config" content={HTMX_CONFIG} />
+      <meta name="csrf-token" content={access.csrf} />
       <title>{`${title} · Fleet Console`}</title>
       <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
       <link rel="stylesheet" href="/static/app.css" />
@@ -50,7 +74,7 @@ export const Layout: FC<LayoutProps> = ({ title, active, status, liveUrl, uptime
             <span class="brand-mark">◆</span> Fleet Console
           </a>
           <ul class="nav">
-            {NAV.map((n) => (
+            {NAV.filter((n) => access.has(n.permission)).map((n) => (
               <li>
                 <a href={n.href} class={n.key === active ? 'active' : undefined} aria-current={n.key === active ? 'page' : undefined}>
                   {n.label}
@@ -59,6 +83,7 @@ export const Layout: FC<LayoutProps> = ({ title, active, status, liveUrl, uptime
             ))}
           </ul>
           <div class="sidenav-foot">
+            <UserBox access={access} />
             {liveUrl ? (
               <div id="live" class="live" hx-sse:connect={liveUrl} hx-swap="none" data-live="connecting" title="Live updates">
                 <span class="live-dot"></span>
@@ -76,8 +101,8 @@ export const Layout: FC<LayoutProps> = ({ title, active, status, liveUrl, uptime
           </div>
         </nav>
         <div class="content">
-          {status ? (
-            <StatusBar status={status} />
+          {access.restricted ? null : status ? (
+            <StatusBar status={status} access={access} />
           ) : (
             <header id="status-bar" class="statusbar">
               <div class="statusbar-row muted">Platform status unavailable.</div>
@@ -86,9 +111,33 @@ export const Layout: FC<LayoutProps> = ({ title, active, status, liveUrl, uptime
           <main id="main">{children}</main>
         </div>
       </div>
-      <PlatformDialogs />
+      <PlatformDialogs access={access} />
       <script src="/static/htmx.js"></script>
       <script src="/static/ext/hx-sse.js"></script>
+      <script src="/static/app.js"></script>
+    </body>
+  </html>
+);
+
+/** A page without navigation or platform status: sign-in, the second factor, errors before sign-in. */
+export const BareLayout: FC<{ title: string; csrf: string; children?: Child }> = ({ title, csrf, children }) => (
+  <html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="htmx-config" content={HTMX_CONFIG} />
+      <meta name="csrf-token" content={csrf} />
+      <title>{`${title} · Fleet Console`}</title>
+      <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
+      <link rel="stylesheet" href="/static/app.css" />
+    </head>
+    <body class="bare">
+      <main id="main" class="bare-main">
+        <div class="bare-brand">
+          <span class="brand-mark">◆</span> Fleet Console
+        </div>
+        {children}
+      </main>
       <script src="/static/app.js"></script>
     </body>
   </html>

@@ -5,8 +5,9 @@
 import type { FC } from 'hono/jsx';
 import type { PlatformStatus } from '../../runtime/api.ts';
 import { TraderStatus } from '../../runtime/domain.ts';
+import type { Access } from '../access.ts';
 import { formatDateTime } from '../format.ts';
-import { Money, Pct } from './components.tsx';
+import { CsrfField, Money, Pct } from './components.tsx';
 
 /** DOM id of the status bar (the target of out-of-band refreshes). */
 export const STATUS_BAR_ID = 'status-bar';
@@ -19,8 +20,8 @@ const STATES: readonly TraderStatus[] = [
   TraderStatus.stopped,
 ];
 
-/** The status bar. */
-export const StatusBar: FC<{ status: PlatformStatus }> = ({ status }) => {
+/** The status bar; the Pause All / Resume All button shows only to those who may use it. */
+export const StatusBar: FC<{ status: PlatformStatus; access: Access }> = ({ status, access }) => {
   const pause = status.pause;
   return (
     <header
@@ -66,23 +67,29 @@ export const StatusBar: FC<{ status: PlatformStatus }> = ({ status }) => {
         </div>
         <div class="statusbar-actions">
           {status.tradingPaused ? (
-            <button type="button" class="btn btn-primary" data-dialog-open="resume-all-dialog">
-              Resume All Trading
-            </button>
-          ) : (
+            access.platform.resumeAll ? (
+              <button type="button" class="btn btn-primary" data-dialog-open="resume-all-dialog">
+                Resume All Trading
+              </button>
+            ) : null
+          ) : access.platform.pauseAll ? (
             <button type="button" class="btn btn-danger" data-dialog-open="pause-all-dialog">
               Pause All Trading
             </button>
-          )}
+          ) : null}
         </div>
       </div>
     </header>
   );
 };
 
-/** The confirmation dialogs for Pause All and Resume All (native `<dialog>`, opened by app.js). */
-export const PlatformDialogs: FC = () => (
+/**
+ * The confirmation dialogs for Pause All and Resume All (native `<dialog>`, opened by app.js),
+ * for those who may use them. The command is recorded as the signed-in user.
+ */
+export const PlatformDialogs: FC<{ access: Access }> = ({ access }) => (
   <>
+    {access.platform.pauseAll ? (
     <dialog id="pause-all-dialog" class="dialog" aria-labelledby="pause-all-title">
       <form
         method="post"
@@ -92,15 +99,12 @@ export const PlatformDialogs: FC = () => (
         hx-swap="outerHTML"
         data-dialog-form="true"
       >
+        <CsrfField token={access.csrf} />
         <h2 id="pause-all-title">Pause all trading</h2>
         <p class="dialog-text">
           Every trader stops starting cycles and the order gate refuses new orders until someone resumes trading.
-          Open positions stay open.
+          Open positions stay open. Recorded as <b>{access.principal?.displayName ?? ''}</b>.
         </p>
-        <label class="field">
-          <span>Your name</span>
-          <input name="by" required maxlength={100} autocomplete="name" />
-        </label>
         <label class="field">
           <span>Reason</span>
           <textarea name="reason" required maxlength={500} rows={3}></textarea>
@@ -116,6 +120,8 @@ export const PlatformDialogs: FC = () => (
         </div>
       </form>
     </dialog>
+    ) : null}
+    {access.platform.resumeAll ? (
     <dialog id="resume-all-dialog" class="dialog" aria-labelledby="resume-all-title">
       <form
         method="post"
@@ -125,14 +131,12 @@ export const PlatformDialogs: FC = () => (
         hx-swap="outerHTML"
         data-dialog-form="true"
       >
+        <CsrfField token={access.csrf} />
         <h2 id="resume-all-title">Resume all trading</h2>
         <p class="dialog-text">
-          Lifts the platform-wide pause: the order gate opens again and traders paused by Pause All resume.
+          Lifts the platform-wide pause: the order gate opens again and traders paused by Pause All resume. Recorded as{' '}
+          <b>{access.principal?.displayName ?? ''}</b>.
         </p>
-        <label class="field">
-          <span>Your name</span>
-          <input name="by" required maxlength={100} autocomplete="name" />
-        </label>
         <label class="field">
           <span>Reason (optional)</span>
           <textarea name="reason" maxlength={500} rows={2}></textarea>
@@ -148,5 +152,6 @@ export const PlatformDialogs: FC = () => (
         </div>
       </form>
     </dialog>
+    ) : null}
   </>
 );

@@ -12,15 +12,18 @@ describe('bot commands', () => {
     expect(html).toContain('alpha-btc paused');
     expect(html).toContain('hx-post="/bots/t-0001/resume"');
     expect(html).toContain('<hx-partial hx-target="#status-bar" hx-swap="outerHTML"><header id="status-bar"');
-    expect(api.calls.find((c) => c.method === 'pauseBot')?.args).toEqual(['t-0001', { by: 'console', reason: 'pause from the console' }]);
+    expect(api.calls.find((c) => c.method === 'pauseBot')?.args).toEqual([
+      't-0001',
+      { by: 'Ada Admin', reason: 'pause from the console', userId: 'u-admin', ip: 'unknown' },
+    ]);
   });
 
-  it('resumes a paused bot and restarts a failed one', async () => {
+  it('resumes a paused bot as the signed-in user (a posted name is ignored) and restarts a failed one', async () => {
     const { app, api } = setup();
     const resumed = await postForm(app, '/bots/t-0002/resume', { by: 'ops-anna', reason: 'limit reviewed' });
     expect(resumed.status).toBe(200);
     expect(await resumed.text()).toContain('data-state="running"');
-    expect(api.calls.find((c) => c.method === 'resumeBot')?.args[1]).toEqual({ by: 'ops-anna', reason: 'limit reviewed' });
+    expect(api.calls.find((c) => c.method === 'resumeBot')?.args[1]).toEqual({ by: 'Ada Admin', reason: 'limit reviewed', userId: 'u-admin', ip: 'unknown' });
     const restarted = await postForm(app, '/bots/t-0003/restart');
     expect(restarted.status).toBe(200);
     const html = await restarted.text();
@@ -99,7 +102,7 @@ describe('bot commands', () => {
 
   it('refuses a form post that names no origin at all', async () => {
     const { app } = setup();
-    const res = await postForm(app, '/platform/pause-all', { by: 'x', reason: 'y' }, { origin: null });
+    const res = await postForm(app, '/platform/pause-all', { reason: 'y' }, { origin: null });
     expect(res.status).toBe(403);
   });
 });
@@ -130,12 +133,12 @@ describe('manager groups', () => {
 describe('pause all trading', () => {
   it('pauses all trading with who and why and answers with the status bar showing the banner', async () => {
     const { app, api } = setup();
-    const res = await postForm(app, '/platform/pause-all', { by: 'Grace Hopper', reason: 'exchange incident' });
+    const res = await postForm(app, '/platform/pause-all', { reason: 'exchange incident' });
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html.startsWith('<header id="status-bar"')).toBe(true);
     expect(html).toContain('TRADING PAUSED');
-    expect(html).toContain('<b class="paused-by">Grace Hopper</b>');
+    expect(html).toContain('<b class="paused-by">Ada Admin</b>');
     expect(html).toContain('exchange incident');
     expect(html).toContain('Resume All Trading');
     expect(api.platformStatus().tradingPaused).toBe(true);
@@ -143,20 +146,20 @@ describe('pause all trading', () => {
     expect(page).toContain('TRADING PAUSED');
   });
 
-  it('requires a name and a reason (400, message retargeted into the dialog)', async () => {
+  it('requires a reason (400, message retargeted into the dialog)', async () => {
     const { app, api } = setup();
-    const res = await postForm(app, '/platform/pause-all', { by: '  ', reason: '' });
+    const res = await postForm(app, '/platform/pause-all', { reason: '  ' });
     expect(res.status).toBe(400);
     expect(res.headers.get('hx-retarget')).toBe('#pause-all-error');
     expect(res.headers.get('hx-reswap')).toBe('innerHTML');
-    expect(await res.text()).toContain('your name is required; a reason is required');
+    expect(await res.text()).toContain('a reason is required');
     expect(api.calls.some((c) => c.method === 'pauseAll')).toBe(false);
   });
 
   it('shows a refused pause-all in the dialog with 409', async () => {
     const { app, api } = setup();
     api.refuseNext('the order gate is owned by another node');
-    const res = await postForm(app, '/platform/pause-all', { by: 'Ada', reason: 'drill' });
+    const res = await postForm(app, '/platform/pause-all', { reason: 'drill' });
     expect(res.status).toBe(409);
     expect(res.headers.get('hx-retarget')).toBe('#pause-all-error');
     expect(await res.text()).toContain('the order gate is owned by another node');
@@ -164,16 +167,17 @@ describe('pause all trading', () => {
 
   it('resumes all trading with a name and an optional reason', async () => {
     const { app, api } = setup();
-    await postForm(app, '/platform/pause-all', { by: 'Ada', reason: 'drill' });
-    const missing = await postForm(app, '/platform/resume-all', {});
-    expect(missing.status).toBe(400);
-    expect(missing.headers.get('hx-retarget')).toBe('#resume-all-error');
-    const res = await postForm(app, '/platform/resume-all', { by: 'Ada' });
+    await postForm(app, '/platform/pause-all', { reason: 'drill' });
+    const tooLong = await postForm(app, '/platform/resume-all', { reason: 'x'.repeat(501) });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.headers.get('hx-retarget')).toBe('#resume-all-error');
+    expect(await tooLong.text()).toContain('reason is too long');
+    const res = await postForm(app, '/platform/resume-all', {});
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).not.toContain('TRADING PAUSED');
     expect(html).toContain('Pause All Trading');
-    expect(api.calls.find((c) => c.method === 'resumeAll')?.args[0]).toEqual({ by: 'Ada' });
+    expect(api.calls.find((c) => c.method === 'resumeAll')?.args[0]).toEqual({ by: 'Ada Admin', userId: 'u-admin', ip: 'unknown' });
   });
 });
 
@@ -189,7 +193,7 @@ describe('assign strategy', () => {
       't-0001',
       { name: 'momentum', version: 1 },
       { lookback: 10 },
-      { by: 'Ada', reason: 'rollback' },
+      { by: 'Ada Admin', reason: 'rollback', userId: 'u-admin', ip: 'unknown' },
     ]);
   });
 
@@ -208,7 +212,7 @@ describe('assign strategy', () => {
     expect(api.calls.some((c) => c.method === 'assignStrategy')).toBe(false);
   });
 
-  it('answers params that are not an object, a malformed version or a missing name with 400', async () => {
+  it('answers params that are not an object, a malformed version or a missing version with 400', async () => {
     const { app } = setup();
     const arr = await postForm(app, '/bots/t-0001/strategy', { ref: 'momentum@1', params: '[1,2]', by: 'Ada' });
     expect(arr.status).toBe(400);
@@ -216,9 +220,9 @@ describe('assign strategy', () => {
     const ref = await postForm(app, '/bots/t-0001/strategy', { ref: 'momentum', params: '', by: 'Ada' });
     expect(ref.status).toBe(400);
     expect(await ref.text()).toContain('&quot;momentum&quot; is not a strategy version (name@version)');
-    const who = await postForm(app, '/bots/t-0001/strategy', { ref: 'momentum@1', params: '' });
-    expect(who.status).toBe(400);
-    expect(await who.text()).toContain('your name is required');
+    const none = await postForm(app, '/bots/t-0001/strategy', { params: '' });
+    expect(none.status).toBe(400);
+    expect(await none.text()).toContain('choose a strategy version');
   });
 
   it('shows the api refusal (unknown version, params rejected by the schema) inline with 409', async () => {

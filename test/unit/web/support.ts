@@ -1,21 +1,59 @@
 /**
- * Helpers for console route tests: an app over the fake api, form posts with the headers a
- * browser sends, and a bounded reader for the SSE stream.
+ * Helpers for console route tests: an app over the fake api and a test accounts service, a
+ * client signed in as a role (cookie and CSRF header on every request), form posts with the
+ * headers a browser sends, and a bounded reader for the SSE stream.
  */
 import type { Hono } from 'hono';
+import type { Role } from '../../../runtime/accounts/index.ts';
 import { createWebApp } from '../../../web/index.ts';
-import type { LiveOptions } from '../../../web/index.ts';
+import type { AppEnv, LiveOptions } from '../../../web/index.ts';
+import { createTestAccounts, signInAs, type TestAccounts, type TestSession } from '../../support/accounts.ts';
 import { T0, createFakeApi } from '../../support/fake-api.ts';
 import type { FakeApi } from '../../support/fake-api.ts';
 
 /** The origin `app.request()` uses for relative URLs. */
 export const ORIGIN = 'http://localhost';
 
-/** An app over a fresh fake api, with a fixed clock. */
-export function setup(live?: LiveOptions): { app: Hono; api: FakeApi } {
+/** Something requests can be sent to: the app itself or a signed-in client of it. */
+export interface Requester {
+  request(path: string, init?: RequestInit): Promise<Response>;
+}
+
+/** A client signed in as one role: every request carries its cookie and CSRF header. */
+export interface SignedInClient extends Requester {
+  /** The session (resolves once signed in). */
+  session(): Promise<TestSession>;
+}
+
+function headersOf(init: RequestInit | undefined): Headers {
+  return new Headers(init?.headers ?? {});
+}
+
+/** A client of `app` signed in as `role` (created lazily on the first request). */
+export function clientAs(app: Hono<AppEnv>, t: TestAccounts, role: Role): SignedInClient {
+  let session: Promise<TestSession> | null = null;
+  const get = () => (session ??= signInAs(t, role));
+  return {
+    session: get,
+    async request(path, init) {
+      const s = await get();
+      const headers = headersOf(init);
+      headers.set('Cookie', [headers.get('Cookie'), s.cookie].filter(Boolean).join('; '));
+      if (!headers.has('X-CSRF-Token')) headers.set('X-CSRF-Token', s.csrf);
+      return app.request(path, { ...init, headers });
+    },
+  };
+}
+
+/** An app over a fresh fake api and accounts, with a fixed clock, and a client signed in as `role` (default admin). */
+export function setup(
+  live?: LiveOptions,
+  opts: { role?: Role } = {},
+): { app: SignedInClient; raw: Hono<AppEnv>; api: FakeApi; t: TestAccounts; as(role: Role): SignedInClient } {
   const api = createFakeApi();
-  const app = createWebApp({ api, startedAt: T0 - 90_000, now: () => T0, live: live ?? { coalesceMs: 10 } });
-  return { app, api };
+  const t = createTestAccounts();
+  const raw = createWebApp({ api, accounts: t.accounts, startedAt: T0 - 90_000, now: () => T0, live: live ?? { coalesceMs: 10 } });
+  return { app: clientAs(raw, t, opts.role ?? 'admin'), raw, api, t, as: (role) => clientAs(raw, t, role) };
 }
 
 /** Headers htmx sends with every request. */
@@ -23,12 +61,12 @@ export const HX = { 'HX-Request': 'true' } as const;
 
 /** POSTs a urlencoded form as a same-origin browser would (htmx unless `htmx: false`). */
 export function postForm(
-  app: Hono,
+  app: Requester,
   path: string,
   form: Record<string, string> = {},
-  opts: { htmx?: boolean; origin?: string | null } = {},
+  opts: { htmx?: boolean; origin?: string | null; headers?: Record<string, string> } = {},
 ): Promise<Response> {
-  const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded' };
+  const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded', ...(opts.headers ?? {}) };
   const origin = opts.origin === undefined ? ORIGIN : opts.origin;
   if (origin !== null) headers.Origin = origin;
   if (opts.htmx !== false) Object.assign(headers, HX);
