@@ -45,7 +45,15 @@ import { createCandleWindows } from './market/window.ts';
 import { SYNTHETIC_MARKETS, createSyntheticFeed } from './market/index.ts';
 import { createMetricsCollector, type MetricsCollector } from './metrics/index.ts';
 import { executeRebalance, TradingHalted, type RebalanceReport } from './rebalance/execute.ts';
-import { resolveLimits } from './risk/index.ts';
+import {
+  createRiskPolicyEngine,
+  createRiskPolicyStore,
+  resolveLimits,
+  samplesFromMetrics,
+  violationCommands,
+  type RiskPolicyEngine,
+} from './risk/index.ts';
+import { createKeyStore, keyEventAudit, type KeyStore } from './keys/index.ts';
 import { createComputeScheduler, StrategyFailure, type ComputeScheduler } from './scheduler.ts';
 import { openDatabase, migrate, createStore } from './store/index.ts';
 import type {
@@ -53,6 +61,7 @@ import type {
   CycleRecord,
   EventRecord,
   ManagerRecord,
+  MetricRecord,
   Store,
   TraderRecord,
 } from './store/types.ts';
@@ -102,6 +111,10 @@ export interface RuntimeNode {
   readonly store: Store;
   /** Sign-in, sessions, 2FA, the audit log. */
   readonly accounts: Accounts;
+  /** Risk policies and their violations. */
+  readonly risk: RiskPolicyEngine;
+  /** Exchange keys, sealed at rest. */
+  readonly keyStore: KeyStore;
   readonly bus: EventBus;
   readonly gate: OrderGate;
   readonly registry: Registry;
@@ -130,17 +143,32 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log });
   await migrate(db.sql);
   const store = createStore(db.sql, db.close);
+  const keyring = loadKeyring({ secretsKey: config.secretsKey, dataDir: config.dataDir, log });
   const accounts = createAccounts({
     store: createAccountsStore(db.sql),
     clock: opts.accountsClock ?? systemClock,
-    keyring: loadKeyring({ secretsKey: config.secretsKey, dataDir: config.dataDir, log }),
+    keyring,
     require2faRoles: config.require2faRoles,
     sessionIdleMs: config.sessionIdleMs,
     sessionAbsoluteMs: config.sessionAbsoluteMs,
   });
+  // Exchange keys sealed under the keyring; re-sealing under the current key is the rotation step.
+  const keyStore = createKeyStore({
+    sql: db.sql,
+    keys: keyring.keys,
+    currentKeyId: keyring.current.id,
+    clock: opts.accountsClock ?? systemClock,
+    log,
+    onEvent: (e) => {
+      accounts.audit.record(keyEventAudit(e)).catch((err: unknown) => log.error({ err }, 'key audit write failed'));
+    },
+  });
+  await keyStore.rotate(keyring.current.id);
   // A faster-than-real market clock continues from where the last run stopped, never back.
   const clock = typeof opts.clock === 'function' ? opts.clock(await store.settings.get<number>('clock.now')) : opts.clock;
   const startedAt = clock.now();
+  // Risk policies run on market time: a trading day is a day of candles.
+  const risk = createRiskPolicyEngine({ store: createRiskPolicyStore(db.sql), clock, log });
   const bus = createLocalBus((err) => log.error({ err }, 'bus listener failed'));
 
   const events: Batcher<EventRecord> = createBatcher({
@@ -703,6 +731,25 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
   });
   api.attachMetrics(metrics);
 
+  /** Evaluates the risk policies on this minute's metrics and pauses the traders in breach. */
+  const applyRiskPolicies = async (rows: readonly MetricRecord[]) => {
+    const samples = samplesFromMetrics(rows, (id) => {
+      const t = traderRecords.get(id);
+      return t ? { id: t.id, userId: t.userId, leverage: t.leverage, initialCapital: t.initialCapital } : undefined;
+    });
+    if (samples.length === 0) return;
+    const { newViolations } = await risk.evaluate(samples);
+    if (newViolations.length === 0) return;
+    const c = violationCommands(newViolations, clock.now(), (id) => traderRecords.get(id)?.managerId);
+    for (const s of c.sends) {
+      gate.blockTrader(s.traderId);
+      views.get(s.traderId)?.ref.send(s.event);
+    }
+    c.events.forEach(emit);
+    for (const a of c.audit) await accounts.audit.record(a);
+    await Promise.all([states.flush(), events.flush()]);
+  };
+
   // The trading loop: every closed candle ticks the running traders that have not yet run it.
   let lastMetricsMinute = -1;
   let firstStep = true;
@@ -722,7 +769,11 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       const minute = Math.floor(latest / 60_000);
       if (minute !== lastMetricsMinute) {
         lastMetricsMinute = minute;
-        await metrics.collect().catch((err: unknown) => log.error({ err }, 'metrics collection failed'));
+        const rows = await metrics.collect().catch((err: unknown) => {
+          log.error({ err }, 'metrics collection failed');
+          return [];
+        });
+        await applyRiskPolicies(rows).catch((err: unknown) => log.error({ err }, 'risk policy evaluation failed'));
       }
     }
     firstStep = false;
@@ -776,6 +827,8 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     api,
     store,
     accounts,
+    risk,
+    keyStore,
     bus,
     gate,
     registry,

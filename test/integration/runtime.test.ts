@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RuntimeNode } from '../../runtime/index.ts';
 import { Dec } from '../../runtime/exchange/precision.ts';
+import { releaseCommands, type ReleasedViolation } from '../../runtime/risk/index.ts';
 import { dbTargets } from '../support/db.ts';
 import { harness, type Harness } from '../support/runtime.ts';
 
@@ -103,6 +104,36 @@ describe.each(dbTargets())('the runtime on $name', ({ name }) => {
     expect(h.node.traders().get(ids[0]!)!.status).toBe('running');
     await h.minute(1);
     expect(h.node.traders().get(ids[0]!)!.lastCycleAt).toBe(h.node.lastCandleAt());
+  });
+
+  it('pauses a trader in breach of a risk policy within a minute, lists the violation, and resumes it on release', async () => {
+    const t = [...h.node.traders().values()].find((v) => v.record.leverage === 3 && v.status === 'running')!;
+    expect(t).toBeDefined();
+    const set = await h.node.risk.setPolicy('trader', t.record.id, { maxLeverage: 2 }, 'tester');
+    expect(set.ok).toBe(true);
+    await h.minute(1);
+    const view = h.node.traders().get(t.record.id)!;
+    expect(view.status).toBe('paused');
+    expect(view.pause?.scope).toBe('risk');
+    expect(view.pause?.reason).toContain('leverage 3 is over the cap 2');
+    const open = await h.node.risk.openViolations();
+    const v = open.find((x) => x.traderId === t.record.id)!;
+    expect(v.policy).toBe('maxLeverage');
+    // Orders stop while the violation stands.
+    const before = await orderCount(h.node, t.record.id);
+    await h.minute(1);
+    expect(await orderCount(h.node, t.record.id)).toBe(before);
+    expect((await h.node.risk.openViolations()).filter((x) => x.traderId === t.record.id)).toHaveLength(1);
+
+    await h.node.risk.clearPolicy('trader', t.record.id);
+    const released = await h.node.risk.release(v.id, 'tester', 'cap lifted');
+    expect(released.ok).toBe(true);
+    const c = releaseCommands((released as { ok: true; value: ReleasedViolation }).value, h.clock.now());
+    for (const send of c.sends) h.node.traders().get(send.traderId)!.ref.send(send.event);
+    await h.node.settle();
+    expect(h.node.traders().get(t.record.id)!.status).toBe('running');
+    const events = await h.node.store.events.recent({ limit: 50, traderId: t.record.id, types: ['risk.violated'] });
+    expect(events.length).toBeGreaterThanOrEqual(1);
   });
 
   it('refuses to assign a version whose params make the strategy fail', async () => {
