@@ -68,6 +68,8 @@ export interface PlatformApiImpl extends PlatformApi {
 /** Creates the platform API over a node's live state. */
 export function createPlatformApi(deps: PlatformDeps): PlatformApiImpl {
   let metrics: MetricsCollector | null = null;
+  // Uptime is a fact about the process, so it is measured on the wall clock, not market time.
+  const startedWall = Date.now();
   const users = new Map<string, string>();
   const refreshUsers = async () => {
     for (const u of await deps.store.users.list()) users.set(u.id, u.displayName);
@@ -172,7 +174,7 @@ export function createPlatformApi(deps: PlatformDeps): PlatformApiImpl {
       const ps = deps.pool.stats();
       return {
         status: databaseOk ? 'ok' : 'degraded',
-        uptimeMs: deps.clock.now() - deps.startedAt,
+        uptimeMs: Date.now() - startedWall,
         database: deps.databaseKind,
         databaseOk,
         traders: deps.views.size,

@@ -56,6 +56,8 @@ export async function harness(target: 'pglite' | 'postgres', opts: HarnessOption
     STRATEGY_DIR: strategyDir,
     LOG_LEVEL: 'silent',
     POOL_THREADS: '1',
+    // These tests check behaviour, not speed: a loaded CI machine must not time strategies out.
+    STRATEGY_TIMEOUT_MS: '15000',
     MARKET_BACKFILL_BARS: '300',
     DEMO_FLEET: 'true',
   };
