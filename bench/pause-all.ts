@@ -1,0 +1,150 @@
+/**
+ * pause-all: with 10,000 running traders, in the middle of a rebalance wave (once a quarter of
+ * the fleet is past computing; the probe runs between the runtime's long synchronous stretches,
+ * so in practice while the wave's orders go out), from the Pause All
+ * command to every trader's snapshot paused and the order gate closed; then the command's
+ * acknowledgement (durable), and the orders the paper exchange accepted after the gate closed.
+ *
+ * The market clock moves 1 ms at the command, so an order the paper exchange accepted after the
+ * gate closed carries a timestamp at or after it; every order placed in the trial is looked up on
+ * the exchange by its client id.
+ */
+import { SYNTHETIC_MARKETS } from '../runtime/market/index.ts';
+import type { BusMessage } from '../runtime/events/bus.ts';
+import {
+  allLoaded,
+  buildFleet,
+  defaultDb,
+  MINUTE,
+  nodeEnv,
+  progress,
+  row,
+  startBenchNode,
+  waitFor,
+  type BenchNode,
+  type Benchmark,
+  type BenchResult,
+} from './lib.ts';
+import { scaled } from './scale.ts';
+import { timedWave } from './wave.ts';
+
+interface Trial {
+  readonly fanOutMs: number;
+  readonly syncMs: number;
+  readonly ackMs: number;
+  readonly pausedAtCommand: number;
+  readonly midWave: number;
+  readonly ordersInTrial: number;
+  readonly ordersAfter: number;
+  readonly refused: number;
+}
+
+async function trial(b: BenchNode, i: number, running: number): Promise<Trial> {
+  const { node, clock } = b;
+  const placed: { traderId: string; clientOrderId: string }[] = [];
+  const candle = (node.lastCandleAt() ?? 0) + MINUTE;
+  const past = new Set<string>();
+  const unsubscribe = node.bus.subscribe((m: BusMessage) => {
+    if (m.kind === 'event') {
+      const cid = m.event.data?.['clientOrderId'];
+      if (m.event.type === 'order.placed' && typeof cid === 'string' && m.event.traderId) placed.push({ traderId: m.event.traderId, clientOrderId: cid });
+    } else if (m.change.type === 'bot.changed') {
+      const bot = m.change.bot;
+      if (bot.stateDetail === 'running.rebalancing' || (bot.lastCycleAt ?? -1) >= candle) past.add(bot.id);
+    }
+  });
+  try {
+    clock.advance(MINUTE);
+    await node.step();
+    // After the first trial the fleet is paused: Resume All makes every trader catch up on the
+    // new candle at once (the runtime's resume semantics), which is this trial's wave.
+    if (!node.gate.isOpen()) {
+      const resumed = await node.api.resumeAll({ by: 'bench' });
+      if (!resumed.ok) throw new Error(`trial ${i}: resumeAll refused: ${resumed.error}`);
+    }
+    // Pause once a quarter of the fleet has its targets: the rest compute or send orders.
+    await waitFor(() => past.size >= running / 4, 20_000, 1);
+    const midWave = past.size;
+    const refusedBefore = node.gate.stats().refused;
+    clock.advance(1);
+    const pauseAt = clock.now();
+    const views = node.traders();
+    const t0 = performance.now();
+    const ack = node.api.pauseAll({ by: 'bench', reason: `pause-all trial ${i}` });
+    const syncMs = performance.now() - t0;
+    const unpaused = () => {
+      let n = 0;
+      for (const v of views.values()) if (v.status !== 'paused' && v.status !== 'error') n++;
+      return n;
+    };
+    const left = unpaused();
+    const ok = await waitFor(() => unpaused() === 0 && !node.gate.isOpen(), 10_000, 0);
+    const fanOutMs = performance.now() - t0;
+    if (!ok) throw new Error(`trial ${i}: ${unpaused()} traders still not paused after 10 s`);
+    const res = await ack;
+    const ackMs = performance.now() - t0;
+    if (!res.ok) throw new Error(`trial ${i}: pauseAll refused: ${res.error}`);
+    await node.settle(120_000);
+    let after = 0;
+    for (const p of placed) {
+      const ex = node.account(p.traderId);
+      for (const m of SYNTHETIC_MARKETS) {
+        const o = await ex?.fetchOrderByClientId(p.clientOrderId, m.symbol);
+        if (o && o.status !== 'rejected' && o.timestamp >= pauseAt) after++;
+        if (o) break;
+      }
+    }
+    const refused = node.gate.stats().refused - refusedBefore;
+    return { fanOutMs, syncMs, ackMs, pausedAtCommand: running - left, midWave, ordersInTrial: placed.length, ordersAfter: after, refused };
+  } finally {
+    unsubscribe();
+  }
+}
+
+/** The pause-all benchmark. */
+export const pauseAllBench: Benchmark = {
+  name: 'pause-all',
+  description: 'Pause All mid-wave with 10,000 running traders: every snapshot paused + gate closed; orders after',
+  async run(): Promise<BenchResult> {
+    const traders = scaled(10_000);
+    const trials = Number(process.env['BENCH_TRIALS'] ?? 20);
+    const kind = defaultDb();
+    const fleet = await buildFleet(kind, { traders, managers: 100 });
+    const b = await startBenchNode(nodeEnv(fleet));
+    try {
+      await b.node.step();
+      await waitFor(() => allLoaded(b.node), 600_000);
+      await b.node.settle(600_000);
+      const opening = await timedWave(b);
+      progress('pause-all', `${traders} traders loaded; opening wave ${Math.round(opening.recorded)} ms, ${opening.orders} orders`);
+      const running = [...b.node.traders().values()].filter((v) => v.status === 'running').length;
+      if (running !== traders) throw new Error(`${running} of ${traders} traders running`);
+      const results: Trial[] = [];
+      for (let i = 0; i < trials; i++) {
+        const t = await trial(b, i, running);
+        results.push(t);
+        progress(
+          'pause-all',
+          `trial ${i + 1}: fan-out ${t.fanOutMs.toFixed(1)} ms (sync ${t.syncMs.toFixed(1)}), ack ${t.ackMs.toFixed(0)} ms, ` +
+            `${t.midWave} past compute at the command, ${t.ordersInTrial} orders in the trial, ${t.ordersAfter} after the gate, ${t.refused} refused`,
+        );
+      }
+      return {
+        name: 'pause-all',
+        database: kind,
+        params: { traders, managers: 100, trials },
+        rows: [
+          row('command → every snapshot paused + gate closed', 'ms', results.map((t) => t.fanOutMs), { limit: 100 }),
+          row('command acknowledged (states + audit durable)', 'ms', results.map((t) => t.ackMs)),
+          row('orders accepted after the gate closed', 'orders', results.map((t) => t.ordersAfter), { limit: 0, target: '0' }),
+          row('orders placed in the trial (before the pause)', 'orders', results.map((t) => t.ordersInTrial)),
+          row('orders refused by the gate', 'orders', results.map((t) => t.refused)),
+        ],
+        extra: { trials: results },
+      };
+    } finally {
+      await b.node.stop();
+      await fleet.cleanup();
+    }
+  },
+};
