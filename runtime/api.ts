@@ -102,6 +102,8 @@ export interface StrategiesView {
 export type LiveChange =
   | { readonly type: 'bot.changed'; readonly bot: BotRow }
   | { readonly type: 'platform.changed'; readonly status: PlatformStatus }
+  /** Too many bots changed at once to list: a view refreshes what it shows. */
+  | { readonly type: 'fleet.changed' }
   | { readonly type: 'strategies.changed' };
 
 /** The result of a command: done, or refused with a reason a person can read. */

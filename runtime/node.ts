@@ -71,6 +71,11 @@ import type { PlatformApi } from './api.ts';
 
 /** How long `stop()` waits for the cycles in progress to finish before stopping the actors. */
 const STOP_DRAIN_MS = 5_000;
+/** Ticks sent per turn of the event loop. */
+const TICK_SLICE = 500;
+/** How often changed bot rows go to the console, and how many rows before a whole refresh. */
+const LIVE_PUBLISH_MS = 200;
+const LIVE_ROWS_MAX = 50;
 
 /** Live facts about one trader that the console and commands read. */
 export interface TraderView {
@@ -282,6 +287,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
   const managerRecords = await store.managers.list();
   const traderRecords = new Map((await store.traders.list()).map((t) => [t.id as string, t]));
   const persisted = new Map((await store.actorStates.list()).map((s) => [s.actorId, s]));
+  const firstLoad = new Set(traderRecords.keys());
   for (const t of traderRecords.values()) {
     if (t.venue === 'paper' && !venue.hasAccount(t.accountId)) venue.openAccount(t.accountId, t.initialCapital);
   }
@@ -412,7 +418,10 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
           trader: traderMachine.provide({
             actors: {
               loadTrader: fromPromise(async ({ input }: { input: LoadTraderInput }) => {
-                const t = await store.traders.get(Ids.trader(input.traderId));
+                // The boot load uses the row read with every other trader; a later (re)load reads
+                // it again, since an operator may have changed it.
+                const cached = firstLoad.delete(input.traderId) ? traderRecords.get(input.traderId) : undefined;
+                const t = cached ?? (await store.traders.get(Ids.trader(input.traderId)));
                 if (!t) throw new Error(`trader ${input.traderId} is not in the database`);
                 traderRecords.set(t.id, t);
                 const v = registry.get(t.strategyName, t.strategyVersion) ?? (await store.strategies.getVersion(t.strategyName, t.strategyVersion));
@@ -575,6 +584,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     lastCandleAt: () => lastCandle,
     symbols: symbols.length,
     durable: async () => {
+      runEffects();
       await states.flush();
       await events.flush();
     },
@@ -605,6 +615,62 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
   // Observe every trader snapshot: persist state changes, write events, feed the console.
   const subs: Subscription[] = [];
   const traderSubs = new Map<string, Subscription>();
+  const observed = new Set<string>();
+  interface PendingEffects {
+    readonly view: TraderView;
+    readonly before: TraderStatus;
+    statusChanged: boolean;
+    persist: boolean;
+    ready: boolean;
+  }
+  const pendingEffects = new Map<string, PendingEffects>();
+  let effectsScheduled = false;
+  /** False until the tree is rebuilt: catch-up ticks wait for it and go out in one sliced wave. */
+  let booted = false;
+  const awaitingBoot = new Set<string>();
+  const runEffects = () => {
+    effectsScheduled = false;
+    if (pendingEffects.size === 0) return;
+    const batch = [...pendingEffects.values()];
+    pendingEffects.clear();
+    const at = clock.now();
+    const ready: TraderView[] = [];
+    for (const p of batch) {
+      const v = p.view;
+      if (p.statusChanged && v.status !== p.before) emit(statusEvent(v, p.before, at));
+      if (v.status === 'paused') gate.blockTrader(v.record.id);
+      else gate.unblockTrader(v.record.id);
+      if (p.persist) persistTrader(v);
+      publishBot(v);
+      if (p.ready) ready.push(v);
+    }
+    if (!booted) {
+      for (const p of batch) if (p.view.status !== 'starting') awaitingBoot.delete(p.view.record.id);
+      if (awaitingBoot.size > 0) return;
+      // Every trader has loaded: one sliced catch-up wave on the latest closed candle.
+      booted = true;
+      if (lastCandle !== null) tickAll(lastCandle);
+      return;
+    }
+    // A trader that has just loaded or resumed catches up on the latest closed candle at once.
+    if (lastCandle !== null) sendTicks(ready, lastCandle);
+  };
+  /** Ticks the idle traders that have not run `candleTime`, in slices that keep the loop responsive. */
+  let ticking = 0;
+  const sendTicks = (list: readonly TraderView[], candleTime: number) => {
+    let i = 0;
+    ticking++;
+    const slice = () => {
+      const end = Math.min(list.length, i + TICK_SLICE);
+      for (; i < end; i++) {
+        const v = list[i]!;
+        if (v.detail === 'running.idle' && (v.lastCycleAt ?? -1) < candleTime) v.ref.send({ type: 'trader.tick', candleTime });
+      }
+      if (i < list.length) setImmediate(slice);
+      else ticking--;
+    };
+    slice();
+  };
   const observeTrader = (record: TraderRecord, ref: AnyActorRef) => {
     traderSubs.get(record.id)?.unsubscribe();
     const prev = views.get(record.id);
@@ -616,10 +682,11 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       const status = traderStatus(snap);
       const detail = traderStateDetail(snap);
       const ctx: TraderContext = snap.context;
-      const statusChanged = status !== view.status || !prev;
+      const first = !observed.has(record.id);
       const changed =
-        statusChanged || detail !== view.detail || ctx.lastCycleAt !== view.lastCycleAt || ctx.pause !== view.pause || ctx.error !== view.error;
+        first || status !== view.status || detail !== view.detail || ctx.lastCycleAt !== view.lastCycleAt || ctx.pause !== view.pause || ctx.error !== view.error;
       if (!changed) return;
+      observed.add(record.id);
       const before = view.status;
       const becameReady = detail === 'running.idle' && view.detail !== 'running.idle' && view.detail !== 'running.rebalancing';
       view.status = status;
@@ -628,17 +695,25 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       view.pauses = ctx.pauses;
       view.error = ctx.error ?? null;
       view.lastCycleAt = ctx.lastCycleAt ?? null;
-      if (status !== before) emit(statusEvent(view, before, clock.now()));
-      if (status === 'paused') gate.blockTrader(record.id);
-      else gate.unblockTrader(record.id);
-      if (detail !== 'running.computing' && detail !== 'running.rebalancing') persistTrader(view);
-      publishBot(view);
-      // A trader that has just loaded or resumed catches up on the latest closed candle at once.
-      const candle = lastCandle;
-      if (becameReady && candle !== null && (view.lastCycleAt ?? -1) < candle) {
-        queueMicrotask(() => {
-          if (view.detail === 'running.idle') view.ref.send({ type: 'trader.tick', candleTime: candle });
+      // Only the view is updated here, on the command's path; events, persistence, gate blocks
+      // and the console run once per turn for every trader that changed (see runEffects).
+      const p = pendingEffects.get(record.id);
+      if (p) {
+        p.statusChanged ||= status !== before || first;
+        p.persist ||= detail !== 'running.computing' && detail !== 'running.rebalancing';
+        p.ready ||= becameReady;
+      } else {
+        pendingEffects.set(record.id, {
+          view,
+          before,
+          statusChanged: status !== before || first,
+          persist: detail !== 'running.computing' && detail !== 'running.rebalancing',
+          ready: becameReady,
         });
+      }
+      if (!effectsScheduled) {
+        effectsScheduled = true;
+        setImmediate(runEffects);
       }
     };
     traderSubs.set(
@@ -650,9 +725,36 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     onSnap(ref.getSnapshot() as TraderSnapshot);
   };
 
+  /** Bots whose row changed since the last live publish. */
+  const dirtyBots = new Set<string>();
+  let publishTimer: NodeJS.Timeout | null = null;
   const publishBot = (view: TraderView) => {
-    const bot = api.botRow(view.record.id);
-    if (bot) bus.publish({ kind: 'live', change: { type: 'bot.changed', bot } });
+    dirtyBots.add(view.record.id);
+    if (publishTimer) return;
+    publishTimer = setTimeout(publishDirty, LIVE_PUBLISH_MS);
+    publishTimer.unref?.();
+  };
+  const publishDirty = () => {
+    publishTimer = null;
+    if (dirtyBots.size > LIVE_ROWS_MAX) {
+      bus.publish({ kind: 'live', change: { type: 'fleet.changed' } });
+    } else {
+      for (const id of dirtyBots) {
+        const bot = api.botRow(id);
+        if (bot) bus.publish({ kind: 'live', change: { type: 'bot.changed', bot } });
+      }
+    }
+    dirtyBots.clear();
+  };
+  let platformQueued = false;
+  /** Publishes the platform status once per turn however many actors changed. */
+  const publishPlatform = () => {
+    if (platformQueued) return;
+    platformQueued = true;
+    setImmediate(() => {
+      platformQueued = false;
+      bus.publish({ kind: 'live', change: { type: 'platform.changed', status: api.platformStatus() } });
+    });
   };
 
   const observeManager = (m: ManagerRecord, ref: AnyActorRef) => {
@@ -671,7 +773,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       });
       if (ctx.pause) gate.blockManager(m.id);
       else gate.unblockManager(m.id);
-      bus.publish({ kind: 'live', change: { type: 'platform.changed', status: api.platformStatus() } });
+      publishPlatform();
     };
     subs.push(
       observeSafely(
@@ -697,7 +799,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       state: { pause: ctx.pause },
       updatedAt: clock.now(),
     });
-    bus.publish({ kind: 'live', change: { type: 'platform.changed', status: api.platformStatus() } });
+    publishPlatform();
   };
   subs.push(observeSafely(supervisor, onSupervisor, (err) => log.error({ err }, 'supervisor failed')));
   onSupervisor();
@@ -711,7 +813,10 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     for (const t of traderRecords.values()) {
       if (t.managerId !== m.id) continue;
       const tref = kids[t.id];
-      if (tref) observeTrader(t, tref);
+      if (tref) {
+        awaitingBoot.add(t.id);
+        observeTrader(t, tref);
+      }
     }
   }
 
@@ -752,31 +857,27 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
 
   // The trading loop: every closed candle ticks the running traders that have not yet run it.
   let lastMetricsMinute = -1;
-  let firstStep = true;
-  const tickAll = (candleTime: number) => {
-    for (const v of views.values()) {
-      if (v.detail !== 'running.idle') continue;
-      if (v.lastCycleAt !== null && v.lastCycleAt >= candleTime) continue;
-      v.ref.send({ type: 'trader.tick', candleTime });
-    }
-  };
+  /** Metrics and risk policies of the last minute, run beside the wave rather than inside it. */
+  let background: Promise<void> = Promise.resolve();
+  const tickAll = (candleTime: number) => sendTicks([...views.values()], candleTime);
   const step = async (): Promise<number> => {
     const n = await feed.advance();
     const latest = feed.lastOpenTime();
     if (latest !== null) {
       lastCandle = latest;
-      if (n > 0 || firstStep) tickAll(latest);
+      if (n > 0 && booted) tickAll(latest);
       const minute = Math.floor(latest / 60_000);
       if (minute !== lastMetricsMinute) {
         lastMetricsMinute = minute;
-        const rows = await metrics.collect().catch((err: unknown) => {
-          log.error({ err }, 'metrics collection failed');
-          return [];
+        background = background.then(async () => {
+          const rows = await metrics.collect().catch((err: unknown) => {
+            log.error({ err }, 'metrics collection failed');
+            return [];
+          });
+          await applyRiskPolicies(rows).catch((err: unknown) => log.error({ err }, 'risk policy evaluation failed'));
         });
-        await applyRiskPolicies(rows).catch((err: unknown) => log.error({ err }, 'risk policy evaluation failed'));
       }
     }
-    firstStep = false;
     if (n > 0) {
       // Stop-loss, take-profit and liquidation fills the new candles triggered become durable now.
       await venue.flush().catch((err: unknown) => log.error({ err }, 'paper exchange flush failed; will retry'));
@@ -804,19 +905,30 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
   }
 
   const flush = async () => {
+    runEffects();
     await Promise.all([states.flush(), events.flush(), cycles.flush(), venue.flush()]);
   };
 
   const settle = async (timeoutMs = 30_000) => {
     const until = Date.now() + timeoutMs;
     for (;;) {
-      const busy = [...views.values()].some((v) => v.detail === 'running.computing' || v.detail === 'running.rebalancing' || v.status === 'starting');
+      await background;
+      runEffects();
+      const busy =
+        !booted ||
+        ticking > 0 ||
+        effectsScheduled ||
+        [...views.values()].some((v) => v.detail === 'running.computing' || v.detail === 'running.rebalancing' || v.status === 'starting');
       if (!busy && scheduler.inFlight() === 0) break;
       if (Date.now() > until) throw new Error('runtime did not settle in time');
       await new Promise((r) => setTimeout(r, 10));
     }
     await flush();
   };
+
+  if (awaitingBoot.size === 0) booted = true;
+  // Boot inputs are spent: the actors hold their state now.
+  persisted.clear();
 
   log.info(
     { traders: views.size, managers: managerRecords.length, database: db.kind, tradingPaused: !gate.isOpen() },

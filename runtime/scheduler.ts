@@ -7,6 +7,9 @@
 import type { TargetWeights } from './domain.ts';
 import type { ComputeItem, ComputeResult } from './strategy/index.ts';
 
+/** Waiters resolved per turn of the event loop. */
+const RESOLVE_SLICE = 200;
+
 /** One trader's request for its targets. */
 export interface ComputeRequest {
   readonly ref: string;
@@ -70,14 +73,25 @@ export function createComputeScheduler(deps: SchedulerDeps) {
             part.map((w) => w.item),
           )
           .then(
-            (results) => {
-              for (const w of part) {
-                const r = results.get(w.item.traderId);
-                if (!r) w.reject(new StrategyFailure('the pool returned no result for this trader'));
-                else if (r.ok) w.resolve({ targets: r.targets, candleFrom: r.candleFrom, candleTo: r.candleTo });
-                else w.reject(new StrategyFailure(r.error.message));
-              }
-            },
+            (results) =>
+              // Each resolution starts a trader's rebalance: hand them out in slices so that
+              // one pool reply never holds the event loop for the whole batch.
+              new Promise<void>((done) => {
+                let i = 0;
+                const slice = () => {
+                  const end = Math.min(part.length, i + RESOLVE_SLICE);
+                  for (; i < end; i++) {
+                    const w = part[i]!;
+                    const r = results.get(w.item.traderId);
+                    if (!r) w.reject(new StrategyFailure('the pool returned no result for this trader'));
+                    else if (r.ok) w.resolve({ targets: r.targets, candleFrom: r.candleFrom, candleTo: r.candleTo });
+                    else w.reject(new StrategyFailure(r.error.message));
+                  }
+                  if (i < part.length) setImmediate(slice);
+                  else done();
+                };
+                slice();
+              }),
             (err: unknown) => {
               const msg = err instanceof Error ? err.message : String(err);
               for (const w of part) w.reject(new StrategyFailure(`strategy pool failed: ${msg}`));

@@ -116,6 +116,9 @@ export class LiveFeed {
       case 'strategies.changed':
         this.pending.strategies = true;
         break;
+      case 'fleet.changed':
+        this.pending.full = true;
+        break;
       default:
         assertNever(change, 'live change');
     }

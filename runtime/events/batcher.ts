@@ -99,3 +99,45 @@ export function createBatcher<T>(opts: BatcherOptions<T>): Batcher<T> {
     },
   };
 }
+
+/**
+ * Group commit: calls made in the same turn of the event loop are merged into one call of
+ * `run` (chunked by `maxItems`), and each caller gets its own result. This is how thousands of
+ * traders recording their orders in one wave become a few multi-row statements while each still
+ * waits until its own row is stored.
+ *
+ * @example const insert = createGroupCommit((rows) => repo.insertMany(rows)); await insert(row);
+ */
+export function createGroupCommit<I, O>(run: (items: I[]) => Promise<O[]>, maxItems = 1000): (item: I) => Promise<O> {
+  let queue: { item: I; resolve(o: O): void; reject(e: unknown): void }[] = [];
+  let scheduled = false;
+  const drain = () => {
+    scheduled = false;
+    const all = queue;
+    queue = [];
+    for (let i = 0; i < all.length; i += maxItems) {
+      const part = all.slice(i, i + maxItems);
+      run(part.map((p) => p.item)).then(
+        (out) => {
+          if (out.length !== part.length) {
+            const err = new Error(`group commit returned ${out.length} results for ${part.length} items`);
+            for (const p of part) p.reject(err);
+            return;
+          }
+          part.forEach((p, k) => p.resolve(out[k]!));
+        },
+        (err: unknown) => {
+          for (const p of part) p.reject(err);
+        },
+      );
+    }
+  };
+  return (item) =>
+    new Promise<O>((resolve, reject) => {
+      queue.push({ item, resolve, reject });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(drain);
+      }
+    });
+}
