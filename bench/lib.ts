@@ -440,6 +440,7 @@ export async function startBenchNode(env: Record<string, string>, at = T0): Prom
     log: createLogger('silent'),
     clock,
     autoRun: false,
+    print: () => undefined,
     actorClock: actorClock as unknown as NonNullable<Parameters<typeof startNode>[0]['actorClock']>,
   });
   return { node, clock, actorClock };

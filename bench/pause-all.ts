@@ -48,11 +48,13 @@ async function trial(b: BenchNode, i: number, running: number): Promise<Trial> {
     if (m.kind === 'event') {
       const cid = m.event.data?.['clientOrderId'];
       if (m.event.type === 'order.placed' && typeof cid === 'string' && m.event.traderId) placed.push({ traderId: m.event.traderId, clientOrderId: cid });
-    } else if (m.change.type === 'bot.changed') {
-      const bot = m.change.bot;
-      if (bot.stateDetail === 'running.rebalancing' || (bot.lastCycleAt ?? -1) >= candle) past.add(bot.id);
     }
   });
+  // Progress is read from the live views (the console's row messages are coalesced).
+  const all = [...node.traders().values()];
+  const poll = setInterval(() => {
+    for (const v of all) if (v.detail === 'running.rebalancing' || (v.lastCycleAt ?? -1) >= candle) past.add(v.record.id);
+  }, 1);
   try {
     clock.advance(MINUTE);
     await node.step();
@@ -97,6 +99,7 @@ async function trial(b: BenchNode, i: number, running: number): Promise<Trial> {
     const refused = node.gate.stats().refused - refusedBefore;
     return { fanOutMs, syncMs, ackMs, pausedAtCommand: running - left, midWave, ordersInTrial: placed.length, ordersAfter: after, refused };
   } finally {
+    clearInterval(poll);
     unsubscribe();
   }
 }

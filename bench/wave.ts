@@ -53,21 +53,24 @@ export async function timedWave(b: BenchNode, timeoutMs = 600_000): Promise<Wave
     if (computedAt < 0 && computed.size >= expected) computedAt = performance.now() - t0;
     if (done.size >= expected) finish();
   };
+  // Orders are counted from the event stream; trader progress is read from the live views
+  // (the console's row messages are coalesced, so they cannot time individual traders).
   const unsubscribe = b.node.bus.subscribe((m: BusMessage) => {
-    if (m.kind === 'event') {
-      if (m.event.type === 'order.placed') orders++;
-      return;
-    }
-    if (m.change.type !== 'bot.changed') return;
-    const bot = m.change.bot;
-    if (bot.stateDetail === 'running.rebalancing') computed.add(bot.id);
-    else if ((bot.lastCycleAt ?? -1) >= candle || bot.status === 'error') {
-      if (bot.status === 'error' && !done.has(bot.id)) failed++;
-      computed.add(bot.id);
-      done.add(bot.id);
-    } else return;
-    check();
+    if (m.kind === 'event' && m.event.type === 'order.placed') orders++;
   });
+  const views = [...b.node.traders().values()];
+  const scan = () => {
+    for (const v of views) {
+      if (done.has(v.record.id)) continue;
+      if ((v.lastCycleAt ?? -1) >= candle || v.status === 'error') {
+        if (v.status === 'error') failed++;
+        computed.add(v.record.id);
+        done.add(v.record.id);
+      } else if (v.detail === 'running.rebalancing') computed.add(v.record.id);
+    }
+    check();
+  };
+  const poll = setInterval(scan, 2);
   try {
     b.clock.advance(MINUTE);
     t0 = performance.now();
@@ -84,6 +87,7 @@ export async function timedWave(b: BenchNode, timeoutMs = 600_000): Promise<Wave
     const recorded = performance.now() - t0;
     return { computed: computedAt, rebalanced, recorded, orders, cycles: done.size - failed, failed };
   } finally {
+    clearInterval(poll);
     unsubscribe();
   }
 }
