@@ -29,6 +29,22 @@ export function createMemoryOrders(): MemoryOrders {
       if (r)
         rows.set(id, { ...r, status: o.status, exchangeOrderId: o.id, filled: o.filled, average: o.average, fee: o.fee, reason: o.reason, updatedAt: at });
     },
+    async insertPendingMany(records) {
+      const inserted = new Set<string>();
+      for (const o of records) {
+        if (rows.has(o.clientOrderId)) continue;
+        rows.set(o.clientOrderId, o);
+        inserted.add(o.clientOrderId);
+      }
+      return inserted;
+    },
+    async updateManyFromVenue(updates) {
+      for (const { clientOrderId: id, order: o, at } of updates) {
+        const r = rows.get(id);
+        if (r)
+          rows.set(id, { ...r, status: o.status, exchangeOrderId: o.id, filled: o.filled, average: o.average, fee: o.fee, reason: o.reason, updatedAt: at });
+      }
+    },
     async markFailed(id, reason, at) {
       const r = rows.get(id);
       if (r) rows.set(id, { ...r, status: 'failed', reason, updatedAt: at });
@@ -43,6 +59,11 @@ export function createMemoryOrders(): MemoryOrders {
     },
     async countForTrader(traderId) {
       return byTrader(traderId).length;
+    },
+    async listForTrader(traderId, opts = {}) {
+      return byTrader(traderId)
+        .filter((r) => (opts.statuses === undefined || opts.statuses.includes(r.status)) && (opts.since === undefined || r.createdAt > opts.since))
+        .sort((a, b) => a.createdAt - b.createdAt || (a.clientOrderId < b.clientOrderId ? -1 : a.clientOrderId > b.clientOrderId ? 1 : 0));
     },
   };
 }
