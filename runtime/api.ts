@@ -119,6 +119,22 @@ export interface Actor {
   readonly ip?: string;
 }
 
+/** The reason every pause a user suspension puts on that user's bots carries (and resume looks for). */
+export const USER_SUSPENDED_REASON = 'user suspended';
+
+/** What `pauseUser` / `resumeUser` did to each bot of the user. */
+export interface UserBotsResult {
+  /** Bots that got (or lost) the suspension's pause. */
+  readonly changed: readonly string[];
+  /** Bots left as they were, and why (e.g. already paused by an operator; stopped). */
+  readonly skipped: readonly { readonly id: string; readonly why: string }[];
+}
+
+/** The result of a command on every bot of a user. */
+export type UserCommandResult =
+  | { readonly ok: true; readonly message: string; readonly bots: UserBotsResult }
+  | { readonly ok: false; readonly error: string };
+
 /** The platform's command and query surface. */
 export interface PlatformApi {
   health(): Promise<HealthInfo>;
@@ -133,6 +149,17 @@ export interface PlatformApi {
   restartBot(id: string, who: Actor): Promise<CommandResult>;
   pauseManager(id: string, who: Actor): Promise<CommandResult>;
   resumeManager(id: string, who: Actor): Promise<CommandResult>;
+  /**
+   * Puts a `trader`-scope pause with the reason {@link USER_SUSPENDED_REASON} on every bot of a
+   * user that has no trader-scope pause yet, whatever its state (running, paused by its group or
+   * a risk policy, in error): none of them trades again until `resumeUser`.
+   */
+  pauseUser(userId: string, who: Actor): Promise<UserCommandResult>;
+  /**
+   * Lifts the suspension's pause from the bots of a user that carry it (and only those); a bot
+   * that also holds a group, platform or risk pause stays paused by that pause.
+   */
+  resumeUser(userId: string, who: Actor): Promise<UserCommandResult>;
   pauseAll(who: Actor): Promise<CommandResult>;
   resumeAll(who: Actor): Promise<CommandResult>;
   strategies(): Promise<StrategiesView>;

@@ -16,12 +16,15 @@ import type {
   PlatformApi,
   PlatformStatus,
   StrategiesView,
+  UserCommandResult,
 } from './api.ts';
+import { USER_SUSPENDED_REASON } from './api.ts';
 import type { Clock } from './clock.ts';
-import { errorMessage, Ids, type PauseInfo, type TraderStatus } from './domain.ts';
+import { errorMessage, Ids, type PauseInfo, type PauseScope, type TraderStatus } from './domain.ts';
 import type { EventBus } from './events/index.ts';
 import type { OrderGate, Position } from './exchange/index.ts';
 import type { MetricsCollector } from './metrics/index.ts';
+import type { PauseSet } from '../actors/index.ts';
 import type { TraderView } from './node.ts';
 import type { ManagerRecord, Store, TraderRecord } from './store/types.ts';
 import type { Registry, StrategyPool } from './strategy/index.ts';
@@ -129,6 +132,12 @@ export function createPlatformApi(deps: PlatformDeps): PlatformApiImpl {
     deps.bus.publish({ kind: 'event', event: e });
     return e;
   };
+
+  /**
+   * Every pause a trader holds, from its actor (the view's copy is refreshed only when the pause
+   * shown changes, so it can miss a group pause added under a trader pause).
+   */
+  const pausesOf = (v: TraderView): PauseSet => (v.ref.getSnapshot() as { context?: { pauses?: PauseSet } } | undefined)?.context?.pauses ?? v.pauses;
 
   const ok = (message: string): CommandResult => ({ ok: true, message });
   const fail = (error: string): CommandResult => ({ ok: false, error });
@@ -306,6 +315,70 @@ export function createPlatformApi(deps: PlatformDeps): PlatformApiImpl {
       return ok(`${managerName.get(id) ?? id} resumed`);
     },
 
+    async pauseUser(userId, a): Promise<UserCommandResult> {
+      const w = who(a, USER_SUSPENDED_REASON);
+      if (typeof w === 'string') return { ok: false, error: w };
+      const mine = [...deps.views.values()].filter((v) => v.record.userId === userId);
+      const changed: string[] = [];
+      const skipped: { id: string; why: string }[] = [];
+      const at = deps.clock.now();
+      for (const v of mine) {
+        const id = v.record.id as string;
+        const held = pausesOf(v).trader;
+        if (v.status === 'stopped') skipped.push({ id, why: `${v.record.name} is stopped` });
+        else if (held) skipped.push({ id, why: `${v.record.name} is already paused by ${held.by}: ${held.reason}` });
+        else {
+          // The gate first, as for a bot's Pause: an order in flight is refused at once.
+          deps.gate.blockTrader(id);
+          v.ref.send({ type: 'trader.pause', by: w.by, reason: USER_SUSPENDED_REASON, scope: 'trader', at });
+          changed.push(id);
+        }
+      }
+      const name = users.get(userId) ?? userId;
+      await settleCommand(
+        'command.pause_user',
+        w.by,
+        `${w.by} paused ${changed.length} bot${changed.length === 1 ? '' : 's'} of ${name}: ${w.reason}`,
+        { userId, reason: w.reason, paused: changed, skipped },
+      );
+      return { ok: true, message: `${changed.length} bot${changed.length === 1 ? '' : 's'} of ${name} paused`, bots: { changed, skipped } };
+    },
+
+    async resumeUser(userId, a): Promise<UserCommandResult> {
+      const w = who(a, 'user reinstated');
+      if (typeof w === 'string') return { ok: false, error: w };
+      const mine = [...deps.views.values()].filter((v) => v.record.userId === userId);
+      const changed: string[] = [];
+      const skipped: { id: string; why: string }[] = [];
+      const at = deps.clock.now();
+      for (const v of mine) {
+        const id = v.record.id as string;
+        const pauses = pausesOf(v);
+        const held = pauses.trader;
+        if (!held || held.reason !== USER_SUSPENDED_REASON) {
+          if (held) skipped.push({ id, why: `${v.record.name} stays paused by ${held.by}: ${held.reason}` });
+          continue;
+        }
+        // A resume at scope `trader` lifts every pause: the ones the suspension did not put go
+        // back at once, in the same synchronous turn, so no cycle or order starts in between.
+        const others = (['risk', 'manager', 'all'] as const satisfies readonly PauseScope[])
+          .map((scope) => pauses[scope])
+          .filter((p): p is PauseInfo => p !== undefined);
+        v.ref.send({ type: 'trader.resume', by: w.by, scope: 'trader', at });
+        for (const p of others) v.ref.send({ type: 'trader.pause', by: p.by, reason: p.reason, scope: p.scope, at: p.at });
+        changed.push(id);
+        if (others.length > 0) skipped.push({ id, why: `${v.record.name} stays paused by ${others.map((p) => `${p.by} (${p.scope})`).join(', ')}` });
+      }
+      const name = users.get(userId) ?? userId;
+      await settleCommand(
+        'command.resume_user',
+        w.by,
+        `${w.by} lifted the suspension pause of ${changed.length} bot${changed.length === 1 ? '' : 's'} of ${name}`,
+        { userId, reason: w.reason, resumed: changed, skipped },
+      );
+      return { ok: true, message: `${changed.length} bot${changed.length === 1 ? '' : 's'} of ${name} no longer paused by the suspension`, bots: { changed, skipped } };
+    },
+
     async pauseAll(a) {
       const w = who(a, '');
       if (typeof w === 'string') return fail(w);
@@ -410,6 +483,11 @@ function auditSnapshots(api: PlatformApiImpl, deps: PlatformDeps) {
       const p = api.platformStatus();
       return { tradingPaused: p.tradingPaused, pause: p.pause };
     },
+    user: (id: string) => ({
+      bots: [...deps.views.values()]
+        .filter((v) => v.record.userId === id)
+        .map((v) => ({ id: v.record.id, status: v.status, pause: v.pause })),
+    }),
   };
 }
 
@@ -419,21 +497,27 @@ function auditSnapshots(api: PlatformApiImpl, deps: PlatformDeps) {
  */
 function withAudit(api: PlatformApiImpl, deps: PlatformDeps, sink: AuditSink): PlatformApiImpl {
   const snap = auditSnapshots(api, deps);
-  const run = async (
+  const run = async <R extends CommandResult>(
     action: string,
-    target: { type: 'trader' | 'manager' | 'platform'; id: string | null },
+    target: { type: 'trader' | 'manager' | 'platform' | 'user'; id: string | null },
     a: Actor,
     extra: Record<string, unknown>,
-    call: () => Promise<CommandResult>,
-  ): Promise<CommandResult> => {
-    const read = () => (target.type === 'trader' ? snap.trader(target.id!) : target.type === 'manager' ? snap.manager(target.id!) : snap.platform());
+    call: () => Promise<R>,
+  ): Promise<R> => {
+    const read = () =>
+      target.type === 'trader'
+        ? snap.trader(target.id!)
+        : target.type === 'manager'
+          ? snap.manager(target.id!)
+          : target.type === 'user'
+            ? snap.user(target.id!)
+            : snap.platform();
     const before = read();
-    let result: CommandResult;
+    let result: R;
     try {
       result = await call();
     } catch (err) {
-      result = { ok: false, error: `${action} failed: ${errorMessage(err)}` };
-      await write(action, target, a, extra, before, read(), result);
+      await write(action, target, a, extra, before, read(), { ok: false, error: `${action} failed: ${errorMessage(err)}` });
       throw err;
     }
     await write(action, target, a, extra, before, read(), result);
@@ -483,6 +567,8 @@ function withAudit(api: PlatformApiImpl, deps: PlatformDeps, sink: AuditSink): P
     resumeManager: (id, a) => run('group.resume', { type: 'manager', id }, a, {}, () => api.resumeManager(id, a)),
     pauseAll: (a) => run('platform.pause_all', { type: 'platform', id: null }, a, {}, () => api.pauseAll(a)),
     resumeAll: (a) => run('platform.resume_all', { type: 'platform', id: null }, a, {}, () => api.resumeAll(a)),
+    pauseUser: (id, a) => run('user.pause_bots', { type: 'user', id }, a, {}, () => api.pauseUser(id, a)),
+    resumeUser: (id, a) => run('user.resume_bots', { type: 'user', id }, a, {}, () => api.resumeUser(id, a)),
     assignStrategy: (traderId, ref, params, a) =>
       run('bot.assign_strategy', { type: 'trader', id: traderId }, a, { requested: { ref: `${ref.name}@${ref.version}`, params } }, () =>
         api.assignStrategy(traderId, ref, params, a),

@@ -72,11 +72,58 @@ export const ROUTES: readonly RouteRule[] = [
   { method: 'POST', path: '/account/password', permission: 'account.manage', beforeEnrolment: true },
   { method: 'POST', path: '/account/sessions/revoke-others', permission: 'account.manage' },
 
-  // Administration.
+  { method: 'POST', path: '/account/tokens', permission: 'account.manage' },
+  { method: 'POST', path: '/account/tokens/:id/revoke', permission: 'account.manage' },
+
+  // Users.
+  { method: 'GET', path: '/users', permission: 'users.read' },
+  { method: 'GET', path: '/users/:id', permission: 'users.read' },
+  { method: 'POST', path: '/users/:id/suspend', permission: 'users.suspend' },
+  { method: 'POST', path: '/users/:id/unsuspend', permission: 'users.suspend' },
   { method: 'POST', path: '/users/:id/force-logout', permission: 'users.force_logout' },
 
-  // JSON API.
+  // Security and audit.
+  { method: 'GET', path: '/security/keys', permission: 'keys.read' },
+  { method: 'POST', path: '/security/keys/:id/revoke', permission: 'keys.manage' },
+  { method: 'POST', path: '/security/keys/:id/disable', permission: 'keys.manage' },
+  { method: 'POST', path: '/security/keys/:id/enable', permission: 'keys.manage' },
+  { method: 'GET', path: '/security/violations', permission: 'risk.read' },
+  { method: 'POST', path: '/security/violations/:id/release', permission: 'risk.release' },
+  { method: 'GET', path: '/security/sign-ins', permission: 'security.read' },
+  { method: 'GET', path: '/security/audit', permission: 'audit.read' },
+
+  // Risk policies.
+  { method: 'GET', path: '/risk', permission: 'risk.read' },
+  { method: 'POST', path: '/risk/policies', permission: 'risk.policies' },
+  { method: 'POST', path: '/risk/policies/clear', permission: 'risk.policies' },
+
+  // JSON API (web/api): the same operations, for a session (with its CSRF header) or a bearer token.
+  { method: 'GET', path: '/api/v1/openapi.json', permission: null, kind: 'api' },
   { method: 'GET', path: '/api/v1/me', permission: 'console.view', kind: 'api' },
+  { method: 'GET', path: '/api/v1/bots', permission: 'bots.read', kind: 'api' },
+  { method: 'GET', path: '/api/v1/bots/:id', permission: 'bots.read', kind: 'api', scope: 'trader' },
+  { method: 'POST', path: '/api/v1/bots/:id/pause', permission: 'bots.pause', kind: 'api', scope: 'trader' },
+  { method: 'POST', path: '/api/v1/bots/:id/resume', permission: 'bots.resume', kind: 'api', scope: 'trader' },
+  { method: 'POST', path: '/api/v1/bots/:id/restart', permission: 'bots.restart', kind: 'api', scope: 'trader' },
+  { method: 'POST', path: '/api/v1/platform/pause-all', permission: 'platform.pause_all', kind: 'api' },
+  { method: 'POST', path: '/api/v1/platform/resume-all', permission: 'platform.resume_all', kind: 'api' },
+  { method: 'GET', path: '/api/v1/users', permission: 'users.read', kind: 'api' },
+  { method: 'GET', path: '/api/v1/users/:id', permission: 'users.read', kind: 'api' },
+  { method: 'POST', path: '/api/v1/users/:id/suspend', permission: 'users.suspend', kind: 'api' },
+  { method: 'POST', path: '/api/v1/users/:id/unsuspend', permission: 'users.suspend', kind: 'api' },
+  { method: 'POST', path: '/api/v1/users/:id/force-logout', permission: 'users.force_logout', kind: 'api' },
+  { method: 'GET', path: '/api/v1/keys', permission: 'keys.read', kind: 'api' },
+  { method: 'GET', path: '/api/v1/keys/history', permission: 'keys.read', kind: 'api' },
+  { method: 'POST', path: '/api/v1/keys/:id/revoke', permission: 'keys.manage', kind: 'api' },
+  { method: 'POST', path: '/api/v1/keys/:id/disable', permission: 'keys.manage', kind: 'api' },
+  { method: 'POST', path: '/api/v1/keys/:id/enable', permission: 'keys.manage', kind: 'api' },
+  { method: 'GET', path: '/api/v1/violations', permission: 'risk.read', kind: 'api' },
+  { method: 'POST', path: '/api/v1/violations/:id/release', permission: 'risk.release', kind: 'api' },
+  { method: 'GET', path: '/api/v1/policies', permission: 'risk.read', kind: 'api' },
+  { method: 'PUT', path: '/api/v1/policies/:scope/:scopeId', permission: 'risk.policies', kind: 'api' },
+  { method: 'DELETE', path: '/api/v1/policies/:scope/:scopeId', permission: 'risk.policies', kind: 'api' },
+  { method: 'GET', path: '/api/v1/sign-ins', permission: 'security.read', kind: 'api' },
+  { method: 'GET', path: '/api/v1/audit', permission: 'audit.read', kind: 'api' },
 ];
 
 /** True for paths answered as JSON (401/403 as JSON, never a redirect). */

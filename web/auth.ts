@@ -156,9 +156,10 @@ export function authenticate(deps: ResolvedDeps): MiddlewareHandler<AppEnv> {
   };
 }
 
-function apiError(c: Context, status: 401 | 403 | 404, error: string, message: string): Response {
+/** The JSON API's error body: `{ error: { code, message } }` (web/api adds `issues` on a 400). */
+function apiError(c: Context, status: 401 | 403 | 404, code: string, message: string): Response {
   if (status === 401) c.header('WWW-Authenticate', 'Bearer realm="fleet", error="invalid_token"');
-  return c.json({ error, message }, status);
+  return c.json({ error: { code, message } }, status);
 }
 
 /** Sends an anonymous console request to sign in (htmx: via `HX-Redirect`, so no fragment lands in a row). */

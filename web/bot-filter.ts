@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { BotRow } from '../runtime/api.ts';
 import { TraderStatus } from '../runtime/domain.ts';
-import { emptyToUndefined } from './validate.ts';
+import { emptyToUndefined, wholeNumber } from './validate.ts';
 
 /** Rows per page of the bots table. */
 export const PAGE_SIZE = 100;
@@ -25,7 +25,7 @@ export const botFilterSchema = z.object({
   q: z.preprocess(emptyToUndefined, z.string().trim().max(200, 'search text is too long').optional()),
   page: z.preprocess(
     emptyToUndefined,
-    z.coerce.number({ error: () => 'page must be a number' }).int('page must be a whole number').min(1, 'page must be at least 1').max(1_000_000).default(1),
+    wholeNumber('page', 1, 1_000_000).default(1),
   ),
 });
 

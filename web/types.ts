@@ -3,6 +3,7 @@
  * a clock and the live-stream tuning.
  */
 import type { Accounts, AccountRecord, Principal, SessionRecord } from '../runtime/accounts/index.ts';
+import type { AdminApi } from '../runtime/admin.ts';
 import type { PlatformApi } from '../runtime/api.ts';
 import type { Access, RouteRule } from './access.ts';
 
@@ -29,6 +30,11 @@ export interface WebDeps {
   readonly api: PlatformApi;
   /** Sign-in, sessions, 2FA and the audit log. */
   readonly accounts: Accounts;
+  /**
+   * Users, security and risk administration (`createAdminApi`). The runtime always passes it;
+   * without it the Users, Security and Risk pages and their API answer 503.
+   */
+  readonly admin?: AdminApi;
   /** Mark the session cookie `Secure` (HTTPS deployments). */
   readonly cookieSecure?: boolean;
   /** Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy). */
@@ -45,6 +51,7 @@ export interface WebDeps {
 export interface ResolvedDeps {
   readonly api: PlatformApi;
   readonly accounts: Accounts;
+  readonly admin: AdminApi | null;
   readonly cookieSecure: boolean;
   readonly trustProxy: boolean;
   readonly log: WebLogger;

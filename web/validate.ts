@@ -3,7 +3,7 @@
  * sentence for a 400 response.
  */
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** A parse outcome: the data, or a message a person can read. */
 export type Parsed<T> = { readonly ok: true; readonly data: T } | { readonly ok: false; readonly message: string };
@@ -39,4 +39,18 @@ export async function parseForm<S extends z.ZodType>(c: Context, schema: S): Pro
     return { ok: false, message: 'the form body could not be read' };
   }
   return parseWith(schema, body);
+}
+
+/**
+ * A whole number as typed in a form or a query string: decimal digits only (no sign, exponent,
+ * hex or fraction, which `Number()` would accept), within bounds.
+ * @example z.preprocess(emptyToUndefined, wholeNumber('page', 1, 1000).default(1))
+ */
+export function wholeNumber(what: string, min: number, max: number) {
+  return z
+    .string({ error: () => `${what} must be a whole number` })
+    .trim()
+    .regex(/^\d{1,16}$/, `${what} must be a whole number`)
+    .transform(Number)
+    .pipe(z.number().min(min, `${what} must be at least ${min}`).max(max, `${what} must be at most ${max}`));
 }

@@ -201,7 +201,7 @@ export function createMemoryAccountsStore(): AccountsStore {
       },
       async recent(opts) {
         return attempts
-          .filter((a) => !opts.userId || a.userId === opts.userId)
+          .filter((a) => (!opts.userId || a.userId === opts.userId) && (opts.since === undefined || a.at >= opts.since))
           .slice(-opts.limit)
           .reverse()
           .map((a) => ({ ...a }));
@@ -227,7 +227,11 @@ export function createMemoryAccountsStore(): AccountsStore {
               (q.actorUserId === undefined || e.actorUserId === q.actorUserId) &&
               (q.targetType === undefined || e.targetType === q.targetType) &&
               (q.targetId === undefined || e.targetId === q.targetId) &&
-              (q.action === undefined || e.action === q.action),
+              (q.action === undefined || e.action === q.action) &&
+              (q.actions === undefined || q.actions.includes(e.action)) &&
+              (q.actionPrefix === undefined || e.action.startsWith(q.actionPrefix)) &&
+              (q.since === undefined || e.at >= q.since) &&
+              (q.until === undefined || e.at <= q.until),
           )
           .reverse()
           .slice(0, q.limit)

@@ -4,7 +4,9 @@
  * | role     | sees                          | may change                                        |
  * |----------|-------------------------------|---------------------------------------------------|
  * | admin    | everything                    | everything, users, sessions (Force Logout)        |
- * | operator | everything                    | every bot and group, Pause All / Resume All       |
+ * | operator | everything, users, security   | every bot and group, Pause All / Resume All;      |
+ * |          | and audit                     | suspend users, exchange keys, risk violations and |
+ * |          |                               | policies                                          |
  * | manager  | the traders of their groups   | those traders and groups                          |
  * | user     | their own traders             | pause / resume their own traders                  |
  * | viewer   | everything but users and audit| nothing but their own password and 2FA            |
@@ -40,7 +42,14 @@ export const PERMISSIONS = [
   'users.read',
   'users.manage',
   'users.force_logout',
+  'users.suspend',
   'audit.read',
+  'security.read',
+  'keys.read',
+  'keys.manage',
+  'risk.read',
+  'risk.release',
+  'risk.policies',
 ] as const;
 /** A permission. */
 export type Permission = (typeof PERMISSIONS)[number];
@@ -58,6 +67,10 @@ export const MUTATING: ReadonlySet<Permission> = new Set<Permission>([
   'account.manage',
   'users.manage',
   'users.force_logout',
+  'users.suspend',
+  'keys.manage',
+  'risk.release',
+  'risk.policies',
 ]);
 
 const READ: readonly Permission[] = ['console.view', 'bots.read', 'groups.read', 'strategies.read', 'events.read', 'health.read'];
@@ -76,6 +89,15 @@ export const GRANTS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
     'platform.pause_all',
     'platform.resume_all',
     'account.manage',
+    'users.read',
+    'users.suspend',
+    'audit.read',
+    'security.read',
+    'keys.read',
+    'keys.manage',
+    'risk.read',
+    'risk.release',
+    'risk.policies',
   ]),
   manager: new Set<Permission>([
     ...READ,

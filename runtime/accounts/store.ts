@@ -245,9 +245,11 @@ function attemptsRepo(sql: Sql): SignInAttemptsRepo {
       return r?.n ?? 0;
     },
     async recent(opts) {
-      const rows = opts.userId
-        ? await sql`SELECT * FROM sign_in_attempts WHERE user_id = ${opts.userId} ORDER BY id DESC LIMIT ${opts.limit}`
-        : await sql`SELECT * FROM sign_in_attempts ORDER BY id DESC LIMIT ${opts.limit}`;
+      const rows = await sql`
+        SELECT * FROM sign_in_attempts
+        WHERE (${opts.userId ?? null}::text IS NULL OR user_id = ${opts.userId ?? null}::text)
+          AND (${opts.since ?? null}::bigint IS NULL OR at >= ${opts.since ?? null}::bigint)
+        ORDER BY id DESC LIMIT ${opts.limit}`;
       return parseRows(AttemptRow, rows, 'sign_in_attempts').map(
         (r): SignInAttempt => ({ email: r.email, userId: r.user_id, ip: r.ip, at: r.at, ok: r.ok, reason: r.reason }),
       );
@@ -280,6 +282,10 @@ function auditRepo(sql: Sql): AuditRepo {
           AND (${q.targetType ?? null}::text IS NULL OR target_type = ${q.targetType ?? null}::text)
           AND (${q.targetId ?? null}::text IS NULL OR target_id = ${q.targetId ?? null}::text)
           AND (${q.action ?? null}::text IS NULL OR action = ${q.action ?? null}::text)
+          ${q.actions !== undefined ? sql`AND action IN ${sql(q.actions.length ? [...q.actions] : [''])}` : sql``}
+          ${q.actionPrefix !== undefined ? sql`AND starts_with(action, ${q.actionPrefix})` : sql``}
+          AND (${q.since ?? null}::bigint IS NULL OR at >= ${q.since ?? null}::bigint)
+          AND (${q.until ?? null}::bigint IS NULL OR at <= ${q.until ?? null}::bigint)
         ORDER BY id DESC
         LIMIT ${q.limit}`;
       return parseRows(AuditRow, rows, 'audit_log').map(

@@ -155,8 +155,8 @@ export interface SignInAttemptsRepo {
   countByIp(ip: string, since: number): Promise<number>;
   /** Failed attempts for an email since `since`. */
   countFailuresByEmail(email: string, since: number): Promise<number>;
-  /** Newest first. */
-  recent(opts: { readonly limit: number; readonly userId?: string }): Promise<SignInAttempt[]>;
+  /** Newest first; `since` keeps attempts at or after that time. */
+  recent(opts: { readonly limit: number; readonly userId?: string; readonly since?: number }): Promise<SignInAttempt[]>;
   /** Deletes attempts older than `before`; returns how many. */
   purge(before: number): Promise<number>;
 }
@@ -191,6 +191,14 @@ export interface AuditQuery {
   readonly targetType?: string;
   readonly targetId?: string;
   readonly action?: string;
+  /** Any of these actions. */
+  readonly actions?: readonly string[];
+  /** Actions starting with this text, e.g. `risk.`. */
+  readonly actionPrefix?: string;
+  /** Entries at or after this time (epoch ms). */
+  readonly since?: number;
+  /** Entries at or before this time (epoch ms). */
+  readonly until?: number;
 }
 
 /** The audit log (append-only). */

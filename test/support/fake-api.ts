@@ -16,7 +16,9 @@ import type {
   PlatformStatus,
   StrategiesView,
   StrategyVersionRow,
+  UserCommandResult,
 } from '../../runtime/api.ts';
+import { USER_SUSPENDED_REASON } from '../../runtime/api.ts';
 import type { PauseInfo, PauseScope, TraderId, TraderStatus } from '../../runtime/domain.ts';
 import type { CycleRecord, EventRecord, OrderRecord, StrategyFileRecord } from '../../runtime/store/types.ts';
 
@@ -296,6 +298,8 @@ export function createFakeApi(opts: FakeApiOptions = {}): FakeApi {
     now: T0,
   };
   let eventId = 3;
+  /** What a bot was before a user suspension paused it. */
+  const underneath = new Map<string, Pick<BotRow, 'status' | 'stateDetail' | 'pause'>>();
 
   const emit = (change: LiveChange) => {
     for (const l of [...listeners]) l(change);
@@ -479,6 +483,42 @@ export function createFakeApi(opts: FakeApiOptions = {}): FakeApi {
       resumeBots((b) => b.managerId === id, 'manager');
       emit({ type: 'platform.changed', status: status() });
       return { ok: true, message: `${m.name} resumed` };
+    },
+    async pauseUser(userId, who): Promise<UserCommandResult> {
+      record('pauseUser', userId, who);
+      const g = gate();
+      if (g) return g.ok ? { ...g, bots: { changed: [], skipped: [] } } : g;
+      const changed: string[] = [];
+      const skipped: { id: string; why: string }[] = [];
+      for (const b of [...bots.values()].filter((x) => x.userId === userId)) {
+        if (b.status === 'stopped') skipped.push({ id: b.id, why: `${b.name} is stopped` });
+        else if (b.pause?.scope === 'trader') skipped.push({ id: b.id, why: `${b.name} is already paused by ${b.pause.by}: ${b.pause.reason}` });
+        else {
+          underneath.set(b.id, { status: b.status, stateDetail: b.stateDetail, pause: b.pause });
+          set(b.id, { status: b.status === 'error' ? 'error' : 'paused', stateDetail: b.status === 'error' ? 'error' : 'paused', pause: { by: who.by, reason: USER_SUSPENDED_REASON, scope: 'trader', at: now() } });
+          changed.push(b.id);
+        }
+      }
+      emit({ type: 'platform.changed', status: status() });
+      return { ok: true, message: `${changed.length} bots paused`, bots: { changed, skipped } };
+    },
+    async resumeUser(userId, who): Promise<UserCommandResult> {
+      record('resumeUser', userId, who);
+      const g = gate();
+      if (g) return g.ok ? { ...g, bots: { changed: [], skipped: [] } } : g;
+      const changed: string[] = [];
+      const skipped: { id: string; why: string }[] = [];
+      for (const b of [...bots.values()].filter((x) => x.userId === userId)) {
+        if (b.pause?.scope !== 'trader' || b.pause.reason !== USER_SUSPENDED_REASON) continue;
+        const prior = underneath.get(b.id);
+        underneath.delete(b.id);
+        const back = prior && prior.status !== 'running' && prior.status !== 'starting' ? prior : { status: 'running' as const, stateDetail: 'running.idle', pause: null };
+        set(b.id, back);
+        changed.push(b.id);
+        if (back.pause) skipped.push({ id: b.id, why: `${b.name} stays paused by ${back.pause.by} (${back.pause.scope})` });
+      }
+      emit({ type: 'platform.changed', status: status() });
+      return { ok: true, message: `${changed.length} bots resumed`, bots: { changed, skipped } };
     },
     async pauseAll(who) {
       record('pauseAll', who);

@@ -12,9 +12,9 @@ import { auditActorOf, authOf } from '../auth.ts';
 import { accessOf, sendPage } from '../respond.tsx';
 import type { Status } from '../respond.tsx';
 import type { AppEnv, RequestAuth, ResolvedDeps } from '../types.ts';
-import { emptyToUndefined, parseForm, parseQuery } from '../validate.ts';
+import { emptyToUndefined, parseForm, parseQuery, wholeNumber } from '../validate.ts';
 import type { AccountMessage } from '../views/account.tsx';
-import { AccountPage, EnrolPage, RecoveryCodesPage } from '../views/account.tsx';
+import { AccountPage, EnrolPage, NewTokenPage, RecoveryCodesPage } from '../views/account.tsx';
 
 const codeForm = z.object({
   code: z
@@ -37,6 +37,25 @@ const passwordForm = z
 
 const noticeQuery = z.object({ notice: z.preprocess(emptyToUndefined, z.string().max(100).optional()) });
 
+const tokenForm = z.object({
+  name: z
+    .string({ error: () => 'give the token a name' })
+    .trim()
+    .min(1, 'give the token a name')
+    .max(100, 'the name is longer than 100 characters')
+    .regex(/^[^\p{Cc}]*$/u, 'the name must not contain control characters'),
+  scope: z.enum(['read', 'write'], { error: () => 'the scope must be read or write' }),
+  expiresInDays: z.preprocess(
+    emptyToUndefined,
+    wholeNumber('the expiry in days', 1, 365).optional(),
+  ),
+});
+
+const TOKEN_ID = /^tok_[0-9a-f]{1,64}$/;
+
+/** Tokens a user may hold at once (revoked ones do not count). */
+const MAX_TOKENS = 20;
+
 function requireSession(c: Context<AppEnv>): RequestAuth & { session: NonNullable<RequestAuth['session']> } {
   const auth = authOf(c);
   if (!auth?.session) throw new Error('account routes need a session (the route table and guard disagree)');
@@ -52,10 +71,11 @@ export function accountRoutes(deps: ResolvedDeps): Hono<AppEnv> {
     const auth = requireSession(c);
     const user = (await accounts.store.users.get(auth.user.id)) ?? auth.user;
     const now = deps.now();
-    const [sessions, groups, left] = await Promise.all([
+    const [sessions, groups, left, tokens] = await Promise.all([
       accounts.store.sessions.listActiveForUser(user.id, Math.max(now, 0)),
       accounts.store.memberships.groupsOf(user.id),
       accounts.recoveryCodesLeft(user.id),
+      accounts.store.apiTokens.listForUser(user.id),
     ]);
     return sendPage(
       c,
@@ -68,6 +88,7 @@ export function accountRoutes(deps: ResolvedDeps): Hono<AppEnv> {
           sessions,
           currentSessionId: auth.session.id,
           recoveryCodesLeft: left,
+          tokens,
           twoFactorRequired: accounts.policy.require2faRoles.includes(user.role),
           csrf: accessOf(c).csrf,
           now,
@@ -163,6 +184,44 @@ export function accountRoutes(deps: ResolvedDeps): Hono<AppEnv> {
       after: { sessionsEnded: n },
     });
     return renderAccount(c, { form: 'sessions', ok: true, text: `${n} other session${n === 1 ? '' : 's'} signed out.` });
+  });
+
+  app.post('/account/tokens', async (c) => {
+    const auth = requireSession(c);
+    const form = await parseForm(c, tokenForm);
+    if (!form.ok) return renderAccount(c, { form: 'tokens', ok: false, text: `Token not created: ${form.message}.` }, 400);
+    const live = (await accounts.store.apiTokens.listForUser(auth.user.id)).filter((t) => t.revokedAt === null && (t.expiresAt === null || t.expiresAt > deps.now()));
+    if (live.length >= MAX_TOKENS) return renderAccount(c, { form: 'tokens', ok: false, text: `Token not created: you already have ${MAX_TOKENS} tokens; revoke one first.` }, 409);
+    const { name, scope, expiresInDays } = form.data;
+    const expiresAt = expiresInDays ? deps.now() + expiresInDays * 86_400_000 : null;
+    const { token, record } = await accounts.createApiToken(auth.user.id, name, scope, expiresAt);
+    await accounts.audit.record({
+      actor: auditActorOf(c),
+      action: 'account.api_token_created',
+      target: { type: 'api_token', id: record.id },
+      message: `${auth.user.email} created the ${scope} API token "${record.name}"`,
+      before: null,
+      after: { id: record.id, name: record.name, scope, expiresAt },
+    });
+    return sendPage(c, deps, { title: 'New API token', active: 'account', live: null }, <NewTokenPage token={token} record={record} />);
+  });
+
+  app.post('/account/tokens/:id/revoke', async (c) => {
+    const auth = requireSession(c);
+    const id = c.req.param('id');
+    const mine = TOKEN_ID.test(id) ? (await accounts.store.apiTokens.listForUser(auth.user.id)).find((t) => t.id === id) : undefined;
+    if (!mine) return renderAccount(c, { form: 'tokens', ok: false, text: `You have no API token "${id.slice(0, 80)}".` }, 404);
+    if (mine.revokedAt !== null) return renderAccount(c, { form: 'tokens', ok: false, text: `The token "${mine.name}" is already revoked.` }, 409);
+    await accounts.store.apiTokens.revoke(mine.id, deps.now());
+    await accounts.audit.record({
+      actor: auditActorOf(c),
+      action: 'account.api_token_revoked',
+      target: { type: 'api_token', id: mine.id },
+      message: `${auth.user.email} revoked the API token "${mine.name}"`,
+      before: { revokedAt: null },
+      after: { revokedAt: deps.now() },
+    });
+    return renderAccount(c, { form: 'tokens', ok: true, text: `The token "${mine.name}" is revoked: requests with it now get 401.` });
   });
 
   return app;

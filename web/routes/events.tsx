@@ -7,7 +7,7 @@ import { eventVisible, seesAll, visibleTraders } from '../../runtime/accounts/in
 import { principalOf } from '../auth.ts';
 import { sendError, sendPage } from '../respond.tsx';
 import type { AppEnv, ResolvedDeps } from '../types.ts';
-import { emptyToUndefined, parseQuery } from '../validate.ts';
+import { emptyToUndefined, parseQuery, wholeNumber } from '../validate.ts';
 import { EventsPage } from '../views/events.tsx';
 
 /** Largest number of events one page lists. */
@@ -17,15 +17,7 @@ export const MAX_EVENTS = 1000;
 const SCOPED_SCAN = 500;
 
 const eventsQuery = z.object({
-  limit: z.preprocess(
-    emptyToUndefined,
-    z.coerce
-      .number({ error: () => 'limit must be a number' })
-      .int('limit must be a whole number')
-      .min(1, 'limit must be at least 1')
-      .max(MAX_EVENTS, `limit must be at most ${MAX_EVENTS}`)
-      .default(100),
-  ),
+  limit: z.preprocess(emptyToUndefined, wholeNumber('limit', 1, MAX_EVENTS).default(100)),
 });
 
 /** Routes of the events area. */

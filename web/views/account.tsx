@@ -3,15 +3,15 @@
  * enrolment page with its QR code, and the one-time display of recovery codes.
  */
 import type { FC } from 'hono/jsx';
-import type { AccountRecord, SessionRecord } from '../../runtime/accounts/index.ts';
+import type { AccountRecord, ApiTokenRecord, SessionRecord } from '../../runtime/accounts/index.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../runtime/accounts/index.ts';
 import { DASH } from '../format.ts';
-import { CsrfField, Panel, Time } from './components.tsx';
+import { Badge, CsrfField, EmptyRow, Panel, Time } from './components.tsx';
 import { FormNotice } from './auth.tsx';
 
 /** A one-line outcome of an account form. */
 export interface AccountMessage {
-  readonly form: 'password' | 'disable-2fa' | 'recovery' | 'sessions' | 'general';
+  readonly form: 'password' | 'disable-2fa' | 'recovery' | 'sessions' | 'tokens' | 'general';
   readonly ok: boolean;
   readonly text: string;
 }
@@ -37,6 +37,8 @@ export interface AccountView {
   readonly sessions: readonly SessionRecord[];
   readonly currentSessionId: string | null;
   readonly recoveryCodesLeft: number;
+  /** The user's API tokens (only their hashes are stored). */
+  readonly tokens: readonly ApiTokenRecord[];
   /** The role requires 2FA (it cannot be disabled). */
   readonly twoFactorRequired: boolean;
   readonly csrf: string;
@@ -190,9 +192,129 @@ export const AccountPage: FC<{ view: AccountView }> = ({ view }) => {
           ) : null}
         </Panel>
       </div>
+      <TokensPanel view={view} />
     </div>
   );
 };
+
+const tokenState = (t: ApiTokenRecord, now: number) =>
+  t.revokedAt !== null ? 'revoked' : t.expiresAt !== null && t.expiresAt <= now ? 'expired' : 'active';
+
+/** The API tokens panel: the list (revocable) and the form that creates one. */
+const TokensPanel: FC<{ view: AccountView }> = ({ view }) => {
+  const { tokens, csrf, now, message } = view;
+  return (
+    <Panel title="API tokens" count={tokens.filter((t) => tokenState(t, now) === 'active').length} id="tokens-panel">
+      <p class="small muted">
+        A token calls the JSON API (<a href="/api/v1/openapi.json">/api/v1</a>) as you, with your role: <b>read</b> tokens can change nothing. Send it as{' '}
+        <code>Authorization: Bearer fleet_…</code>. Only a hash is stored: the token is shown once, when it is created.
+      </p>
+      <Msg message={message} form="tokens" />
+      <table class="grid grid-compact" id="tokens-table">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Scope</th>
+            <th>Created</th>
+            <th>Last used</th>
+            <th>Expires</th>
+            <th>State</th>
+            <th class="col-actions"></th>
+          </tr>
+        </thead>
+        <tbody>
+          {tokens.length === 0 ? (
+            <EmptyRow cols={7} text="No API tokens." />
+          ) : (
+            tokens.map((t) => {
+              const state = tokenState(t, now);
+              return (
+                <tr data-token-id={t.id} data-state={state}>
+                  <td>
+                    {t.name}
+                    <div class="sub mono">{t.id}</div>
+                  </td>
+                  <td>
+                    <Badge tone={t.scope === 'write' ? 'warn' : 'info'}>{t.scope}</Badge>
+                  </td>
+                  <td>
+                    <Time ms={t.createdAt} now={now} />
+                  </td>
+                  <td>
+                    <Time ms={t.lastUsedAt} now={now} />
+                  </td>
+                  <td>
+                    <Time ms={t.expiresAt} now={now} />
+                  </td>
+                  <td>
+                    <Badge tone={state === 'active' ? 'ok' : 'neutral'}>{state}</Badge>
+                  </td>
+                  <td class="col-actions">
+                    {state === 'active' ? (
+                      <form method="post" action={`/account/tokens/${encodeURIComponent(t.id)}/revoke`} class="inline-form">
+                        <CsrfField token={csrf} />
+                        <button type="submit" class="btn btn-sm btn-danger" data-action="revoke-token">
+                          Revoke
+                        </button>
+                      </form>
+                    ) : null}
+                  </td>
+                </tr>
+              );
+            })
+          )}
+        </tbody>
+      </table>
+      <form method="post" action="/account/tokens" class="filters" id="token-form">
+        <CsrfField token={csrf} />
+        <label class="inline-field grow">
+          <span>Name</span>
+          <input name="name" required maxlength={100} placeholder="e.g. grafana, deploy script" />
+        </label>
+        <label class="inline-field">
+          <span>Scope</span>
+          <select name="scope">
+            <option value="read">read (no changes)</option>
+            <option value="write">write (your role's commands)</option>
+          </select>
+        </label>
+        <label class="inline-field">
+          <span>Expires in days</span>
+          <input name="expiresInDays" inputmode="numeric" maxlength={3} placeholder="never" size={6} />
+        </label>
+        <button type="submit" class="btn btn-primary" id="token-create">
+          Create token
+        </button>
+      </form>
+    </Panel>
+  );
+};
+
+/** A new API token, shown once. */
+export const NewTokenPage: FC<{ token: string; record: ApiTokenRecord }> = ({ token, record }) => (
+  <div class="page" id="new-token-page">
+    <div class="page-head">
+      <h1>API token created</h1>
+    </div>
+    <Panel title={`${record.name} · ${record.scope}`}>
+      <p>
+        <b>Copy it now: it will not be shown again.</b> Only a hash of it is stored.
+      </p>
+      <code class="secret mono" id="new-token">
+        {token}
+      </code>
+      <p class="small muted">
+        Use it as <code>Authorization: Bearer {token.slice(0, 10)}…</code> against <code>/api/v1</code>. Revoke it on your account page when it is no longer
+        needed.
+      </p>
+      <p>
+        <a class="btn btn-primary" href="/account" id="token-done">
+          I have saved it
+        </a>
+      </p>
+    </Panel>
+  </div>
+);
 
 /** Groups a base32 secret in fours for typing by hand. */
 export function groupSecret(secret: string): string {

@@ -11,12 +11,15 @@ import { CsrfField } from './components.tsx';
 import { PlatformDialogs, StatusBar } from './status-bar.tsx';
 
 /** The navigation entries; `active` highlights one. */
-export type NavKey = 'bots' | 'strategies' | 'events' | 'health' | 'account' | 'none';
+export type NavKey = 'bots' | 'users' | 'strategies' | 'events' | 'risk' | 'security' | 'health' | 'account' | 'none';
 
 const NAV: readonly { key: NavKey; href: string; label: string; permission: Permission }[] = [
   { key: 'bots', href: '/bots', label: 'Bots', permission: 'bots.read' },
+  { key: 'users', href: '/users', label: 'Users', permission: 'users.read' },
   { key: 'strategies', href: '/strategies', label: 'Strategies', permission: 'strategies.read' },
   { key: 'events', href: '/events/recent', label: 'Events', permission: 'events.read' },
+  { key: 'risk', href: '/risk', label: 'Risk', permission: 'risk.read' },
+  { key: 'security', href: '/security/keys', label: 'Security', permission: 'keys.read' },
   { key: 'health', href: '/status', label: 'Health', permission: 'health.read' },
   { key: 'account', href: '/account', label: 'Account', permission: 'account.manage' },
 ];

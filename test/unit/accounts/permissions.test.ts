@@ -33,6 +33,7 @@ const EXPECTED: Record<Role, readonly Permission[]> = {
   operator: [
     'console.view', 'bots.read', 'bots.pause', 'bots.resume', 'bots.restart', 'bots.assign_strategy', 'groups.read', 'groups.pause',
     'groups.resume', 'platform.pause_all', 'platform.resume_all', 'strategies.read', 'events.read', 'health.read', 'account.manage',
+    'users.read', 'users.suspend', 'audit.read', 'security.read', 'keys.read', 'keys.manage', 'risk.read', 'risk.release', 'risk.policies',
   ],
   manager: [
     'console.view', 'bots.read', 'bots.pause', 'bots.resume', 'bots.restart', 'bots.assign_strategy', 'groups.read', 'groups.pause',

@@ -19,6 +19,8 @@ interface Case {
   readonly label: string;
   readonly path: string;
   readonly form?: Record<string, string>;
+  /** A JSON body (API routes) instead of a form. */
+  readonly json?: unknown;
   readonly expect: Readonly<Record<Who, Outcome>>;
 }
 
@@ -30,6 +32,8 @@ const signedIn = () => outcomes((w) => (w === 'anonymous' ? 'sign-in' : 'allowed
 /** Only these roles; the others are denied; anonymous goes to sign-in. */
 const only = (roles: readonly Role[], otherwise: Partial<Record<Role, Outcome>> = {}) =>
   outcomes((w) => (w === 'anonymous' ? 'sign-in' : roles.includes(w) ? 'allowed' : (otherwise[w] ?? 'denied')));
+/** Users, security, audit and risk: administrators and operators only. */
+const ADMINS = () => only(['admin', 'operator']);
 
 // Fixtures of the fake api: t-0001 (m-alpha, owner u-17), t-0003 (m-beta, owner u-51).
 // The manager's group is m-alpha; the user is u-17.
@@ -99,8 +103,77 @@ const CASES: Readonly<Record<string, readonly Case[]>> = {
     { label: 'wrong current', path: '/account/password', form: { current: 'not it at all', next: 'another long passphrase', confirm: 'another long passphrase' }, expect: signedIn() },
   ],
   'POST /account/sessions/revoke-others': [{ label: 'revoke', path: '/account/sessions/revoke-others', expect: signedIn() }],
+  'POST /account/tokens': [{ label: 'create', path: '/account/tokens', form: { name: 'ci', scope: 'read' }, expect: signedIn() }],
+  'POST /account/tokens/:id/revoke': [
+    { label: 'a token that is not yours', path: '/account/tokens/tok_00/revoke', expect: outcomes((w) => (w === 'anonymous' ? 'sign-in' : 'hidden')) },
+  ],
+
+  'GET /users': [{ label: 'list', path: '/users?sort=pnl', expect: ADMINS() }],
+  'GET /users/:id': [{ label: 'detail', path: '/users/u-42', expect: ADMINS() }],
+  'POST /users/:id/suspend': [{ label: 'a user', path: '/users/u-42/suspend', form: { reason: 'drill' }, expect: ADMINS() }],
+  'POST /users/:id/unsuspend': [{ label: 'a user', path: '/users/u-42/unsuspend', expect: ADMINS() }],
   'POST /users/:id/force-logout': [{ label: 'another user', path: '/users/u-viewer/force-logout', expect: only(['admin']) }],
+
+  'GET /security/keys': [{ label: 'keys', path: '/security/keys', expect: ADMINS() }],
+  'POST /security/keys/:id/revoke': [{ label: 'a key', path: '/security/keys/xk-0003/revoke', form: { reason: 'drill' }, expect: ADMINS() }],
+  'POST /security/keys/:id/disable': [{ label: 'a key', path: '/security/keys/xk-0003/disable', form: { reason: 'drill' }, expect: ADMINS() }],
+  'POST /security/keys/:id/enable': [{ label: 'a key', path: '/security/keys/xk-0003/enable', form: { reason: 'drill' }, expect: ADMINS() }],
+  'GET /security/violations': [{ label: 'violations', path: '/security/violations', expect: ADMINS() }],
+  'POST /security/violations/:id/release': [{ label: 'an open one', path: '/security/violations/1/release', form: { reason: 'drill' }, expect: ADMINS() }],
+  'GET /security/sign-ins': [{ label: 'sign-ins', path: '/security/sign-ins', expect: ADMINS() }],
+  'GET /security/audit': [{ label: 'audit', path: '/security/audit', expect: ADMINS() }],
+
+  'GET /risk': [{ label: 'policies', path: '/risk', expect: ADMINS() }],
+  'POST /risk/policies': [
+    {
+      label: 'platform defaults',
+      path: '/risk/policies',
+      form: { scope: 'platform', scopeId: 'platform', dailyStopLossPct: '10', totalStopLossPct: '30', maxLeverage: '10' },
+      expect: ADMINS(),
+    },
+  ],
+  'POST /risk/policies/clear': [{ label: "a user's limits", path: '/risk/policies/clear', form: { scope: 'user', scopeId: 'u-51' }, expect: ADMINS() }],
+
+  'GET /api/v1/openapi.json': [{ label: 'document', path: '/api/v1/openapi.json', expect: open() }],
   'GET /api/v1/me': [{ label: 'me', path: '/api/v1/me', expect: signedIn() }],
+  'GET /api/v1/bots': [{ label: 'list', path: '/api/v1/bots', expect: signedIn() }],
+  'GET /api/v1/bots/:id': [
+    { label: 'in scope', path: `/api/v1/bots/${IN}`, expect: signedIn() },
+    { label: 'out of scope', path: `/api/v1/bots/${OUT}`, expect: only(['admin', 'operator', 'viewer'], { manager: 'hidden', user: 'hidden' }) },
+  ],
+  'POST /api/v1/bots/:id/pause': [
+    { label: 'in scope', path: `/api/v1/bots/${IN}/pause`, json: {}, expect: only(['admin', 'operator', 'manager', 'user']) },
+    { label: 'out of scope', path: `/api/v1/bots/${OUT}/pause`, json: {}, expect: only(['admin', 'operator']) },
+  ],
+  'POST /api/v1/bots/:id/resume': [
+    { label: 'in scope', path: `/api/v1/bots/${IN}/resume`, json: {}, expect: only(['admin', 'operator', 'manager', 'user']) },
+    { label: 'out of scope', path: `/api/v1/bots/${OUT}/resume`, json: {}, expect: only(['admin', 'operator']) },
+  ],
+  'POST /api/v1/bots/:id/restart': [
+    { label: 'in scope', path: `/api/v1/bots/${IN}/restart`, json: {}, expect: only(['admin', 'operator', 'manager']) },
+    { label: 'out of scope', path: `/api/v1/bots/${OUT}/restart`, json: {}, expect: only(['admin', 'operator']) },
+  ],
+  'POST /api/v1/platform/pause-all': [{ label: 'pause all', path: '/api/v1/platform/pause-all', json: { reason: 'drill' }, expect: only(['admin', 'operator']) }],
+  'POST /api/v1/platform/resume-all': [{ label: 'resume all', path: '/api/v1/platform/resume-all', json: {}, expect: only(['admin', 'operator']) }],
+  'GET /api/v1/users': [{ label: 'list', path: '/api/v1/users', expect: ADMINS() }],
+  'GET /api/v1/users/:id': [{ label: 'detail', path: '/api/v1/users/u-42', expect: ADMINS() }],
+  'POST /api/v1/users/:id/suspend': [{ label: 'a user', path: '/api/v1/users/u-42/suspend', json: { reason: 'drill' }, expect: ADMINS() }],
+  'POST /api/v1/users/:id/unsuspend': [{ label: 'a user', path: '/api/v1/users/u-42/unsuspend', json: {}, expect: ADMINS() }],
+  'POST /api/v1/users/:id/force-logout': [{ label: 'a user', path: '/api/v1/users/u-viewer/force-logout', json: {}, expect: only(['admin']) }],
+  'GET /api/v1/keys': [{ label: 'list', path: '/api/v1/keys', expect: ADMINS() }],
+  'GET /api/v1/keys/history': [{ label: 'history', path: '/api/v1/keys/history', expect: ADMINS() }],
+  'POST /api/v1/keys/:id/revoke': [{ label: 'a key', path: '/api/v1/keys/xk-0003/revoke', json: { reason: 'drill' }, expect: ADMINS() }],
+  'POST /api/v1/keys/:id/disable': [{ label: 'a key', path: '/api/v1/keys/xk-0003/disable', json: { reason: 'drill' }, expect: ADMINS() }],
+  'POST /api/v1/keys/:id/enable': [{ label: 'a key', path: '/api/v1/keys/xk-0003/enable', json: { reason: 'drill' }, expect: ADMINS() }],
+  'GET /api/v1/violations': [{ label: 'list', path: '/api/v1/violations', expect: ADMINS() }],
+  'POST /api/v1/violations/:id/release': [{ label: 'an open one', path: '/api/v1/violations/1/release', json: { reason: 'drill' }, expect: ADMINS() }],
+  'GET /api/v1/policies': [{ label: 'list', path: '/api/v1/policies', expect: ADMINS() }],
+  'PUT /api/v1/policies/:scope/:scopeId': [
+    { label: "a user's limits", path: '/api/v1/policies/user/u-42', json: { dailyStopLossPct: 5, totalStopLossPct: null, maxLeverage: null }, expect: ADMINS() },
+  ],
+  'DELETE /api/v1/policies/:scope/:scopeId': [{ label: "a user's limits", path: '/api/v1/policies/user/u-51', expect: ADMINS() }],
+  'GET /api/v1/sign-ins': [{ label: 'sign-ins', path: '/api/v1/sign-ins', expect: ADMINS() }],
+  'GET /api/v1/audit': [{ label: 'audit', path: '/api/v1/audit', expect: ADMINS() }],
 };
 
 const key = (r: RouteRule) => `${r.method} ${r.path}`;
@@ -129,11 +202,15 @@ async function run(who: Who, route: RouteRule, c: Case): Promise<{ outcome: Outc
   const init: RequestInit =
     route.method === 'GET'
       ? { headers }
-      : {
-          method: route.method,
-          headers: { ...headers, 'Content-Type': 'application/x-www-form-urlencoded', Origin: ORIGIN },
-          body: new URLSearchParams(c.form ?? {}).toString(),
-        };
+      : c.json !== undefined
+        ? { method: route.method, headers: { ...headers, 'Content-Type': 'application/json', Origin: ORIGIN }, body: JSON.stringify(c.json) }
+        : route.method === 'DELETE'
+          ? { method: route.method, headers: { ...headers, Origin: ORIGIN } }
+          : {
+              method: route.method,
+              headers: { ...headers, 'Content-Type': 'application/x-www-form-urlencoded', Origin: ORIGIN },
+              body: new URLSearchParams(c.form ?? {}).toString(),
+            };
   const res = await raw.request(c.path, init);
   const outcome = await classify(res, c.path);
   await res.body?.cancel();

@@ -36,7 +36,7 @@ describe('without a session', () => {
       const res = await raw.request(path);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toContain('Bearer');
-      expect(await res.json()).toEqual({ error: 'unauthenticated', message: 'Sign in or send a bearer token.' });
+      expect(await res.json()).toEqual({ error: { code: 'unauthenticated', message: 'Sign in or send a bearer token.' } });
     }
     expect((await raw.request('/api/v1/me', { headers: { Authorization: 'Bearer fleet_nope' } })).status).toBe(401);
   });
@@ -295,7 +295,7 @@ describe('CSRF tokens', () => {
         app.request('/api/v1/echo', { method: 'POST', headers: { 'Content-Type': 'application/json', Cookie: s.cookie, ...headers }, body: '{"a":1}' });
       const without = await post({});
       expect(without.status).toBe(403);
-      expect(await without.json()).toMatchObject({ error: 'csrf' });
+      expect(await without.json()).toMatchObject({ error: { code: 'csrf' } });
       const withToken = await post({ 'X-CSRF-Token': s.csrf });
       expect(await withToken.json()).toEqual({ ok: true, by: 'u-operator', body: { a: 1 } });
     });
@@ -310,7 +310,7 @@ describe('CSRF tokens', () => {
       expect((await post(write.token)).status).toBe(200);
       const ro = await post(read.token);
       expect(ro.status).toBe(403);
-      expect(await ro.json()).toMatchObject({ error: 'forbidden' });
+      expect(await ro.json()).toMatchObject({ error: { code: 'forbidden' } });
       await t.accounts.store.apiTokens.revoke(write.record.id, t.clock.now());
       expect((await post(write.token)).status).toBe(401);
     });

@@ -18,7 +18,7 @@ describe('what each role sees', () => {
     expect(html).toContain('data-dialog-open="pause-all-dialog"');
     expect(html).toContain('id="pause-all-dialog"');
     expect(html).toContain('hx-post="/bots/t-0003/restart"');
-    expect(navLabels(html)).toEqual(['Bots', 'Strategies', 'Events', 'Health', 'Account']);
+    expect(navLabels(html)).toEqual(['Bots', 'Users', 'Strategies', 'Events', 'Risk', 'Security', 'Health', 'Account']);
     expect(html).toContain('<span class="badge role-badge role-operator">operator</span>');
   });
 

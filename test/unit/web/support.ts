@@ -10,6 +10,7 @@ import type { AppEnv, LiveOptions } from '../../../web/index.ts';
 import { createTestAccounts, signInAs, type TestAccounts, type TestSession } from '../../support/accounts.ts';
 import { T0, createFakeApi } from '../../support/fake-api.ts';
 import type { FakeApi } from '../../support/fake-api.ts';
+import { createTestAdmin, type TestAdmin } from '../../support/fake-admin.ts';
 
 /** The origin `app.request()` uses for relative URLs. */
 export const ORIGIN = 'http://localhost';
@@ -49,11 +50,12 @@ export function clientAs(app: Hono<AppEnv>, t: TestAccounts, role: Role): Signed
 export function setup(
   live?: LiveOptions,
   opts: { role?: Role } = {},
-): { app: SignedInClient; raw: Hono<AppEnv>; api: FakeApi; t: TestAccounts; as(role: Role): SignedInClient } {
+): { app: SignedInClient; raw: Hono<AppEnv>; api: FakeApi; t: TestAccounts; admin: TestAdmin; as(role: Role): SignedInClient } {
   const api = createFakeApi();
   const t = createTestAccounts();
-  const raw = createWebApp({ api, accounts: t.accounts, startedAt: T0 - 90_000, now: () => T0, live: live ?? { coalesceMs: 10 } });
-  return { app: clientAs(raw, t, opts.role ?? 'admin'), raw, api, t, as: (role) => clientAs(raw, t, role) };
+  const admin = createTestAdmin(api, t.accounts, t.clock);
+  const raw = createWebApp({ api, accounts: t.accounts, admin: admin.admin, startedAt: T0 - 90_000, now: () => T0, live: live ?? { coalesceMs: 10 } });
+  return { app: clientAs(raw, t, opts.role ?? 'admin'), raw, api, t, admin, as: (role) => clientAs(raw, t, role) };
 }
 
 /** Headers htmx sends with every request. */
