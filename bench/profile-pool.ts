@@ -1,17 +1,13 @@
 /**
- * Profiles the strategy worker: the pool's own worker file under Piscina, run exactly as
- * runtime/strategy/pool.ts runs it but with `--cpu-prof` in the worker's execArgv (the pool sets
- * its workers' execArgv itself, so `node --cpu-prof` never reaches them).
+ * Profiles the strategy worker: the pool itself, run as the runtime runs it, with `--cpu-prof` in
+ * its workers' execArgv (`node --cpu-prof` never reaches them).
  *
  * Usage: `npx tsx bench/profile-pool.ts DIR` writes DIR/*.cpuprofile (then `bench/profile.ts`).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Piscina } from 'piscina';
 import { createCandleWindows, SYNTHETIC_MARKETS, syntheticCandle } from '../runtime/market/index.ts';
-import { compileStrategy } from '../runtime/strategy/index.ts';
+import { compileStrategy, createStrategyPool } from '../runtime/strategy/index.ts';
 import { REPO } from './lib.ts';
 
 const dir = path.resolve(process.argv[2] ?? 'bench/results/profile-pool');
@@ -27,25 +23,14 @@ const now = windows.latestOpenTime(symbols[0]!)!;
 const src = path.join(REPO, 'strategies');
 const compiled = await compileStrategy(readFileSync(path.join(src, 'momentum.ts'), 'utf8'), 'momentum.ts', src);
 if (!compiled.ok) throw new Error(compiled.error);
-const encoded = Buffer.from(compiled.code, 'utf8');
-const code = new SharedArrayBuffer(encoded.byteLength);
-new Uint8Array(code).set(encoded);
-const progressBuffer = new SharedArrayBuffer(4096 * 4);
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const pool = new Piscina({
-  filename: fileURLToPath(new URL('../runtime/strategy/worker.ts', import.meta.url)),
-  execArgv: ['--import', tsx, '--cpu-prof', `--cpu-prof-dir=${dir}`],
-  workerData: { windows: windows.handle(), knownSymbols: symbols, progress: progressBuffer },
-  minThreads: 1,
-  maxThreads: 1,
-  concurrentTasksPerWorker: 1,
-  atomics: 'disabled',
-});
+const pool = createStrategyPool({ windows: windows.handle(), knownSymbols: symbols, threads: 1, workerExecArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+const v = { ref: 'momentum@bench', compiled: compiled.code };
 const items = Array.from({ length: 2000 }, (_, i) => ({ traderId: `t-${i}`, params: { lookback: 10 + 10 * (i % 4) }, now, equity: 10_000, positions: {} }));
 const t0 = performance.now();
 let n = 0;
 for (let r = 0; r < 10; r++) {
-  await Promise.all(Array.from({ length: 20 }, (_, k) => pool.run({ kind: 'compute', ref: 'momentum@bench', code, slot: k, items })));
+  const batches = await Promise.all(Array.from({ length: 20 }, () => pool.computeBatch(v, items)));
+  for (const b of batches) for (const [id, res] of b) if (!res.ok) throw new Error(`${id}: ${res.error.message}`);
   n += 20 * items.length;
 }
 process.stdout.write(`${Math.round((n * 1000) / (performance.now() - t0))} computations/s through 1 worker; profiles in ${dir}\n`);

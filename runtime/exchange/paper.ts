@@ -33,10 +33,18 @@ export interface PaperVenueOptions {
   /** Atomic write of changed accounts, accepted orders and fills (e.g. `PaperRepo.saveBatch`). */
   readonly persist?: (batch: PaperBatch) => Promise<void>;
   /**
-   * Finished orders kept in memory per account for duplicate detection and client-id lookups
-   * (open orders are always kept); default 32 (≈250 bytes each). Older ones live only in the store.
+   * Finished orders kept in memory per account for client-id lookups (open orders are always
+   * kept); default {@link PAPER_ORDER_HISTORY} (≈284 bytes each). Older ones live only in the store.
    */
   readonly orderHistory?: number;
+  /**
+   * Reads one persisted order of an account by client id (e.g. `PaperRepo.findOrder`). Given, the
+   * venue asks it for ids it no longer holds in memory: `fetchOrderByClientId` falls back to it and
+   * `createOrder` consults it before accepting an id it cannot vouch for. Absent, the venue keeps
+   * every client id it sees (plus those passed to `restore`) to refuse duplicates: memory that
+   * grows with every order, meant for tests and short-lived venues.
+   */
+  readonly lookupPersisted?: (accountId: string, clientOrderId: string) => Promise<Order | null>;
   /** Receives what a fill listener throws; default `console.error`. */
   readonly onListenerError?: (err: unknown) => void;
 }
@@ -74,6 +82,9 @@ export const PAPER_MAINTENANCE_MARGIN_RATE = '0.005';
 
 /** The venue id the paper exchange reports. */
 export const PAPER_VENUE = 'paper';
+
+/** Finished orders the venue keeps in memory per account by default. */
+export const PAPER_ORDER_HISTORY = 8;
 
 const ZERO = dec(0);
 const ONE = dec(1);
@@ -140,6 +151,13 @@ interface PositionRec {
   stopLoss: Dec | null;
   takeProfit: Dec | null;
   liq: Dec | null;
+  /**
+   * Bounds outside which no trigger can fire: a bar with low above `guardLo` and high below
+   * `guardHi` meets none. Doubles (rounding is monotonic, so the test is exact), letting a bar
+   * skip the decimal comparisons for most positions.
+   */
+  guardLo: number;
+  guardHi: number;
 }
 
 interface RestingOrder {
@@ -153,6 +171,13 @@ interface RestingOrder {
   readonly takeProfit: Dec | null;
 }
 
+interface Totals {
+  /** Margin in use: positions and order reserves. */
+  readonly used: Dec;
+  /** Settled unrealized P&L at the last prices. */
+  readonly upnl: Dec;
+}
+
 interface AccountRec {
   readonly id: string;
   readonly initialWallet: string;
@@ -163,6 +188,19 @@ interface AccountRec {
   resting: RestingOrder[];
   /** Orders by client order id, oldest first (open ones and a window of finished ones). */
   readonly orders: Map<string, Order>;
+  /** Cached totals and balance; cleared by every change of the account and every price move of a position's symbol. */
+  totals: Totals | null;
+  balance: Balance | null;
+  /** Every client id this account saw; kept only without `lookupPersisted`. */
+  readonly seen: Set<string> | null;
+  /** `orders` holds every order this account ever had, so nothing needs looking up in the store. */
+  complete: boolean;
+  /** The last `createOrder` still waiting for a store lookup; later ones queue behind it to keep call order. */
+  placing: Promise<void> | null;
+  /** Store lookups started and not yet followed by their placement. */
+  lookups: number;
+  /** Client ids placed while a lookup was outstanding: the store may have answered before they existed. */
+  placedDuringLookups: Set<string> | null;
 }
 
 interface SymbolRec {
@@ -241,13 +279,33 @@ function liquidationPrice(p: NextPosition, tick: Dec): Dec | null {
   return raw.div(tick).toDecimalPlaces(0, Dec.ROUND_FLOOR).mul(tick);
 }
 
+function positionRec(next: NextPosition, stopLoss: Dec | null, takeProfit: Dec | null, tick: Dec): PositionRec {
+  const liq = liquidationPrice(next, tick);
+  const num = (d: Dec | null, none: number): number => (d === null ? none : d.toNumber());
+  // Long: stop-loss and liquidation fire on the low, take-profit on the high; short: the reverse.
+  const adverse = next.side === 'long' ? Math.max(num(stopLoss, -Infinity), num(liq, -Infinity)) : Math.min(num(stopLoss, Infinity), num(liq, Infinity));
+  const profit = num(takeProfit, next.side === 'long' ? Infinity : -Infinity);
+  return {
+    side: next.side,
+    amount: next.amount,
+    entry: next.entry,
+    margin: next.margin,
+    stopLoss,
+    takeProfit,
+    liq,
+    guardLo: next.side === 'long' ? adverse : profit,
+    guardHi: next.side === 'long' ? profit : adverse,
+  };
+}
+
 /** Creates a paper venue; see {@link PaperVenue}. */
 export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
   const { clock, persist } = opts;
   const slippageBps = opts.slippageBps ?? 2;
   if (!Number.isFinite(slippageBps) || slippageBps < 0) throw new Error(`slippageBps must be ≥ 0, got ${slippageBps}`);
   const slip = dec(slippageBps).div(10_000);
-  const historyLimit = opts.orderHistory ?? 32;
+  const historyLimit = opts.orderHistory ?? PAPER_ORDER_HISTORY;
+  const lookupPersisted = opts.lookupPersisted;
   const onListenerError = opts.onListenerError ?? ((err: unknown) => console.error('paper fill listener failed', err));
 
   const symbols = new Map<MarketSymbol, SymbolRec>();
@@ -271,12 +329,17 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
   // ---- persistence bookkeeping (group commit) ----
   const dirty = new Set<string>();
   let pendingOrders = new Map<string, { accountId: string; order: Order }>();
+  /** The orders of the batch being written: not in `pendingOrders` any more, not yet in the store. */
+  let inflightOrders: ReadonlyMap<string, { accountId: string; order: Order }> | null = null;
   let pendingFills: { accountId: string; fill: Fill }[] = [];
   let waiters: Waiter[] = [];
   let running = false;
   let scheduled = false;
 
+  /** Every change of an account goes through here: it also drops the account's cached balance. */
   const markDirty = (acc: AccountRec): void => {
+    acc.totals = null;
+    acc.balance = null;
     if (persist) dirty.add(acc.id);
   };
   const markOrder = (acc: AccountRec, order: Order): void => {
@@ -292,6 +355,7 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
     }
     dirty.clear();
     const batch: PaperBatch = { accounts: accs, orders: [...pendingOrders.values()], fills: pendingFills };
+    inflightOrders = pendingOrders;
     pendingOrders = new Map();
     pendingFills = [];
     return batch;
@@ -323,9 +387,11 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
         const batch = takeBatch();
         try {
           await persist(batch);
+          inflightOrders = null;
           for (const w of batchWaiters) w.resolve();
         } catch (err) {
           putBack(batch);
+          inflightOrders = null;
           const e = new ExchangeError('transient', `paper persist failed: ${errorMessage(err)}`);
           for (const w of batchWaiters) w.reject(e);
         }
@@ -368,8 +434,9 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
     else s.holders.delete(acc);
   }
 
-  /** Total margin in use (positions and order reserves) and the settled unrealized P&L. */
-  function totals(acc: AccountRec): { used: Dec; upnl: Dec } {
+  /** Total margin in use (positions and order reserves) and the settled unrealized P&L, cached until the account or a price it depends on changes. */
+  function totals(acc: AccountRec): Totals {
+    if (acc.totals) return acc.totals;
     let used = ZERO;
     let upnl = ZERO;
     for (const [sym, p] of acc.positions) {
@@ -377,10 +444,97 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
       upnl = upnl.plus(settle(upnlOf(p, markOf(symbols.get(sym), p.entry))));
     }
     for (const r of acc.resting) used = used.plus(r.reserve);
-    return { used, upnl };
+    acc.totals = { used, upnl };
+    return acc.totals;
   }
 
   const freeOf = (wallet: Dec, used: Dec, upnl: Dec): Dec => wallet.minus(used).plus(Dec.min(ZERO, upnl));
+
+  /** The account's balance, computed once per change: the runtime reads it three times a minute (strategy input, rebalance, metrics). */
+  function balanceOf(acc: AccountRec): Balance {
+    if (acc.balance) return acc.balance;
+    const { used, upnl } = totals(acc);
+    acc.balance = Object.freeze({
+      currency: 'USDT',
+      wallet: fmt(acc.wallet),
+      used: fmt(used),
+      free: fmt(freeOf(acc.wallet, used, upnl)),
+      unrealizedPnl: fmt(upnl),
+      equity: fmt(acc.wallet.plus(upnl)),
+    });
+    return acc.balance;
+  }
+
+  /** The newest version of an order the venue holds in memory or has yet to write. */
+  function knownOrder(acc: AccountRec, cid: string): Order | undefined {
+    const o = acc.orders.get(cid);
+    if (o || !persist) return o;
+    const key = `${acc.id}\u0000${cid}`;
+    return pendingOrders.get(key)?.order ?? inflightOrders?.get(key)?.order;
+  }
+
+  /** True when the id is known to be used; false can mean "ask the store" (see `needsLookup`). */
+  function isDuplicate(acc: AccountRec, cid: string): boolean {
+    if (acc.seen) return acc.seen.has(cid);
+    return knownOrder(acc, cid) !== undefined || acc.placedDuringLookups?.has(cid) === true;
+  }
+
+  /** The store's copy of an order this account no longer holds in memory; a failed read is transient. */
+  async function lookupOrder(acc: AccountRec, cid: string): Promise<Order | null> {
+    if (!lookupPersisted || acc.complete) return null;
+    try {
+      return await lookupPersisted(acc.id, cid);
+    } catch (err) {
+      throw new ExchangeError('transient', `paper order lookup failed: ${errorMessage(err)}`);
+    }
+  }
+
+  /** Whether a `createOrder` must wait: for the store's answer about its id, or behind one that does. */
+  function needsLookup(acc: AccountRec, cid: unknown): boolean {
+    if (!lookupPersisted) return false;
+    if (acc.placing) return true;
+    return !acc.complete && typeof cid === 'string' && CLIENT_ID.test(cid) && !isDuplicate(acc, cid);
+  }
+
+  /**
+   * Places an order once the store confirms its id is new. Lookups run in parallel; placements
+   * stay in call order per account. Ids placed while a lookup is out are remembered, since the
+   * store's answer may predate them.
+   */
+  function placeAfterLookup(acc: AccountRec, req: OrderRequest): Promise<Order> {
+    const cid = req.clientOrderId;
+    acc.lookups += 1;
+    acc.placedDuringLookups ??= new Set();
+    const lookup = typeof cid === 'string' && CLIENT_ID.test(cid) && !isDuplicate(acc, cid) ? lookupOrder(acc, cid) : Promise.resolve(null);
+    // Settled into a value at once, so a failure while waiting in line is not an unhandled rejection.
+    const answer = lookup.then(
+      (found) => ({ found, error: null }),
+      (error: unknown) => ({ found: null, error }),
+    );
+    const prev = acc.placing;
+    const run = async (): Promise<Order> => {
+      try {
+        if (prev) await prev;
+        const { found, error } = await answer;
+        if (error) throw error;
+        if (found) throw new ExchangeError('duplicate', `duplicate clientOrderId ${cid} on paper account ${acc.id}`);
+        return place(acc, req);
+      } finally {
+        acc.lookups -= 1;
+        if (acc.lookups === 0) acc.placedDuringLookups = null;
+      }
+    };
+    const placed = run();
+    const tail = placed.then(
+      () => undefined,
+      () => undefined,
+    );
+    acc.placing = tail;
+    void tail.then(() => {
+      if (acc.placing === tail) acc.placing = null;
+    });
+    return placed;
+  }
 
   function simulate(
     acc: AccountRec,
@@ -464,6 +618,7 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
       for (const [k, o] of acc.orders) {
         if (o.status !== 'open') {
           acc.orders.delete(k);
+          acc.complete = false;
           break;
         }
       }
@@ -486,20 +641,15 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
   ): Fill {
     const sym = s.market.symbol;
     const prev = acc.positions.get(sym);
+    markDirty(acc);
     acc.wallet = acc.wallet.plus(out.realized).minus(out.fee);
     if (!out.next) acc.positions.delete(sym);
     else {
       const keep = prev !== undefined && !out.fresh;
-      const p: PositionRec = {
-        side: out.next.side,
-        amount: out.next.amount,
-        entry: out.next.entry,
-        margin: out.next.margin,
-        stopLoss: stopLoss ?? (keep ? prev.stopLoss : null),
-        takeProfit: takeProfit ?? (keep ? prev.takeProfit : null),
-        liq: liquidationPrice(out.next, s.tick),
-      };
-      acc.positions.set(sym, p);
+      acc.positions.set(
+        sym,
+        positionRec(out.next, stopLoss ?? (keep ? prev.stopLoss : null), takeProfit ?? (keep ? prev.takeProfit : null), s.tick),
+      );
     }
     markDirty(acc);
     const fill: Fill = {
@@ -527,6 +677,7 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
 
   function finishResting(acc: AccountRec, s: SymbolRec, r: RestingOrder, status: OrderStatus, reason: string | null): Order {
     acc.resting = acc.resting.filter((x) => x !== r);
+    markDirty(acc);
     const order = record(acc, { ...r.order, status, reason });
     reindex(acc, s);
     return order;
@@ -550,7 +701,9 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
     const cid = req.clientOrderId;
     if (typeof cid !== 'string' || !CLIENT_ID.test(cid))
       throw new ExchangeError('order', `invalid clientOrderId ${JSON.stringify(cid)}: expected 1-32 characters of [A-Za-z0-9]`);
-    if (acc.orders.has(cid)) throw new ExchangeError('duplicate', `duplicate clientOrderId ${cid} on paper account ${acc.id}`);
+    if (isDuplicate(acc, cid)) throw new ExchangeError('duplicate', `duplicate clientOrderId ${cid} on paper account ${acc.id}`);
+    acc.seen?.add(cid);
+    acc.placedDuringLookups?.add(cid);
     acc.seq += 1;
     const base: Order = {
       id: String(acc.seq),
@@ -652,6 +805,7 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
     }
     acc.leverage.set(m.symbol, leverage);
     acc.resting.push({ order: base, amount, price: execPrice, reserve, leverage, stopLoss, takeProfit });
+    markDirty(acc);
     record(acc, base);
     reindex(acc, s);
     return base;
@@ -659,6 +813,8 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
 
   function fillResting(acc: AccountRec, s: SymbolRec, r: RestingOrder): void {
     acc.resting = acc.resting.filter((x) => x !== r);
+    // The margin check below must not count this order's own reserve.
+    markDirty(acc);
     const side = r.order.side;
     const out = simulate(acc, s, side, r.amount, r.price, s.maker, r.leverage, r.order.reduceOnly);
     if (r.order.reduceOnly && out.closeQty.isZero()) {
@@ -706,6 +862,22 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
       timestamp: clock.now(),
     });
     settleFill(acc, s, order, out, price, trigger, null, null);
+  }
+
+  /** Whether a bar from `lo` to `hi` meets the position's stop-loss, liquidation or take-profit (what `checkTriggers` acts on). */
+  function triggered(pos: PositionRec, lo: Dec, hi: Dec, loN: number, hiN: number): boolean {
+    if (loN > pos.guardLo && hiN < pos.guardHi) return false;
+    if (pos.side === 'long')
+      return (pos.stopLoss !== null && lo.lte(pos.stopLoss)) || (pos.liq !== null && lo.lte(pos.liq)) || (pos.takeProfit !== null && hi.gte(pos.takeProfit));
+    return (pos.stopLoss !== null && hi.gte(pos.stopLoss)) || (pos.liq !== null && hi.gte(pos.liq)) || (pos.takeProfit !== null && lo.lte(pos.takeProfit));
+  }
+
+  const restingDue = (r: RestingOrder, symbol: MarketSymbol, lo: Dec, hi: Dec): boolean =>
+    r.order.symbol === symbol && (r.order.side === 'buy' ? lo.lte(r.price) : hi.gte(r.price));
+
+  function anyDue(acc: AccountRec, symbol: MarketSymbol, lo: Dec, hi: Dec): boolean {
+    for (const r of acc.resting) if (restingDue(r, symbol, lo, hi)) return true;
+    return false;
   }
 
   /**
@@ -767,26 +939,13 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
     const parsed = accountStateSchema.safeParse(raw);
     if (!parsed.success) throw new Error(`paper account ${accountId}: invalid state: ${issues(parsed.error)}`);
     const st = parsed.data;
-    const acc: AccountRec = {
-      id: accountId,
-      initialWallet: st.initialWallet,
-      wallet: dec(st.wallet),
-      seq: st.seq,
-      leverage: new Map(Object.entries(st.leverage)),
-      positions: new Map(),
-      resting: [],
-      orders: new Map(),
-    };
+    // Until `restore` counts the orders it was given, assume some live only in the store.
+    const acc = newAccount(accountId, st.initialWallet, dec(st.wallet), st.seq, new Map(Object.entries(st.leverage)), st.seq === 0);
     for (const p of st.positions) {
       const s = knownSymbol(accountId, p.symbol);
       const next: NextPosition = { side: p.side, amount: dec(p.amount), entry: dec(p.entryPrice), margin: dec(p.margin) };
       if (next.amount.lte(0)) throw new Error(`paper account ${accountId}: position ${p.symbol} has a non-positive amount`);
-      acc.positions.set(p.symbol, {
-        ...next,
-        stopLoss: p.stopLoss === null ? null : dec(p.stopLoss),
-        takeProfit: p.takeProfit === null ? null : dec(p.takeProfit),
-        liq: liquidationPrice(next, s.tick),
-      });
+      acc.positions.set(p.symbol, positionRec(next, p.stopLoss === null ? null : dec(p.stopLoss), p.takeProfit === null ? null : dec(p.takeProfit), s.tick));
     }
     for (const r of st.openOrders) {
       knownSymbol(accountId, r.order.symbol);
@@ -805,6 +964,26 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
     return acc;
   }
 
+  function newAccount(id: string, initialWallet: string, wallet: Dec, seq: number, leverage: Map<MarketSymbol, number>, complete: boolean): AccountRec {
+    return {
+      id,
+      initialWallet,
+      wallet,
+      seq,
+      leverage,
+      positions: new Map(),
+      resting: [],
+      orders: new Map(),
+      totals: null,
+      balance: null,
+      seen: lookupPersisted ? null : new Set(),
+      complete,
+      placing: null,
+      lookups: 0,
+      placedDuringLookups: null,
+    };
+  }
+
   function unindex(acc: AccountRec): void {
     for (const s of symbols.values()) s.holders.delete(acc);
   }
@@ -814,18 +993,7 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
     return {
       venue: PAPER_VENUE,
       loadMarkets: async () => marketTable,
-      fetchBalance: async (): Promise<Balance> => {
-        const acc = getAccount(accountId);
-        const { used, upnl } = totals(acc);
-        return {
-          currency: 'USDT',
-          wallet: fmt(acc.wallet),
-          used: fmt(used),
-          free: fmt(freeOf(acc.wallet, used, upnl)),
-          unrealizedPnl: fmt(upnl),
-          equity: fmt(acc.wallet.plus(upnl)),
-        };
-      },
+      fetchBalance: async (): Promise<Balance> => balanceOf(getAccount(accountId)),
       fetchPositions: async (): Promise<readonly Position[]> => {
         const acc = getAccount(accountId);
         return [...acc.positions].map(([symbol, p]) => {
@@ -858,12 +1026,14 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
         return out;
       },
       createOrder: async (req: OrderRequest): Promise<Order> => {
-        const order = place(getAccount(accountId), req);
+        const acc = getAccount(accountId);
+        const order = needsLookup(acc, req.clientOrderId) ? await placeAfterLookup(acc, req) : place(acc, req);
         await commit();
         return order;
       },
       fetchOrderByClientId: async (clientOrderId: string, symbol: MarketSymbol): Promise<Order | null> => {
-        const o = getAccount(accountId).orders.get(clientOrderId);
+        const acc = getAccount(accountId);
+        const o = knownOrder(acc, clientOrderId) ?? (await lookupOrder(acc, clientOrderId));
         return o && o.symbol === symbol ? o : null;
       },
       cancelOrder: async (id: string, symbol: MarketSymbol): Promise<Order> => {
@@ -908,15 +1078,26 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
       const lo = Dec.min(low, close);
       const hi = Dec.max(high, close);
       s.last = close;
-      // Stops and liquidations first (pessimistic), then resting limit orders. A snapshot, so an
-      // account whose position closes and reopens in this bar is not visited twice.
-      for (const acc of [...s.holders]) {
+      const loN = lo.toNumber();
+      const hiN = hi.toNumber();
+      // A read-only pass picks the few accounts the bar acts on (acting on one never changes
+      // another), so the common bar costs a comparison per holder and no copy of the holder set.
+      let acting: AccountRec[] | null = null;
+      for (const acc of s.holders) {
+        const pos = acc.positions.get(symbol);
+        if (pos) {
+          acc.totals = null;
+          acc.balance = null;
+        }
+        if ((pos && triggered(pos, lo, hi, loN, hiN)) || anyDue(acc, symbol, lo, hi)) (acting ??= []).push(acc);
+      }
+      if (!acting) return;
+      // Stops and liquidations first (pessimistic), then resting limit orders.
+      for (const acc of acting) {
         const pos = acc.positions.get(symbol);
         if (pos) checkTriggers(acc, s, pos, lo, hi);
         if (acc.resting.length === 0) continue;
-        const due = acc.resting.filter(
-          (r) => r.order.symbol === symbol && (r.order.side === 'buy' ? lo.lte(r.price) : hi.gte(r.price)),
-        );
+        const due = acc.resting.filter((r) => restingDue(r, symbol, lo, hi));
         for (const r of due) if (acc.resting.includes(r)) fillResting(acc, s, r);
       }
     },
@@ -930,16 +1111,7 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
         throw new Error(`openAccount ${accountId}: initial wallet must be a decimal, got ${String(initialWallet)}`);
       }
       if (wallet.lt(0)) throw new Error(`openAccount ${accountId}: initial wallet must be ≥ 0, got ${initialWallet}`);
-      const acc: AccountRec = {
-        id: accountId,
-        initialWallet: fmt(wallet),
-        wallet,
-        seq: 0,
-        leverage: new Map(),
-        positions: new Map(),
-        resting: [],
-        orders: new Map(),
-      };
+      const acc = newAccount(accountId, fmt(wallet), wallet, 0, new Map(), true);
       accounts.set(accountId, acc);
       markDirty(acc);
     },
@@ -973,11 +1145,16 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
         const acc = accounts.get(id) as AccountRec;
         list.sort((a, b) => a.timestamp - b.timestamp || Number(a.id) - Number(b.id));
         const openIds = new Set(acc.resting.map((r) => r.order.clientOrderId));
-        const finished = list.filter((o) => !openIds.has(o.clientOrderId)).slice(-historyLimit);
-        for (const o of finished) acc.orders.set(o.clientOrderId, o);
+        const finished = list.filter((o) => !openIds.has(o.clientOrderId));
+        for (const o of finished.slice(-historyLimit)) acc.orders.set(o.clientOrderId, o);
+        for (const o of list) acc.seen?.add(o.clientOrderId);
+        // Every order takes one sequence number: holding that many, the venue holds them all.
+        if (finished.length > historyLimit) acc.complete = false;
+        else if (rebuilt.get(id) === acc) acc.complete = finished.length + openIds.size === acc.seq;
       }
       for (const acc of rebuilt.values()) {
         for (const r of acc.resting) acc.orders.set(r.order.clientOrderId, r.order);
+        for (const r of acc.resting) acc.seen?.add(r.order.clientOrderId);
         for (const sym of acc.positions.keys()) (symbols.get(sym) as SymbolRec).holders.add(acc);
         for (const r of acc.resting) (symbols.get(r.order.symbol) as SymbolRec).holders.add(acc);
       }

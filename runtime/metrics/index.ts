@@ -9,6 +9,7 @@ export {
   type MetricsSnapshot,
 } from './stats.ts';
 export {
+  COLLECT_SLICE,
   createMetricsCollector,
   PLATFORM_SCOPE_ID,
   type CollectReport,

@@ -224,7 +224,7 @@ export const CycleRow = z.object({
 
 /** `metrics` row. */
 export const MetricRow = z.object({
-  scope: z.enum(['trader', 'manager', 'platform']),
+  scope: z.enum(['trader', 'manager', 'platform', 'user']),
   scope_id: z.string(),
   at: ms,
   pv: dec,

@@ -393,8 +393,82 @@ function toOrder(r: ReturnType<typeof OrderRow.parse>): OrderRecord {
   };
 }
 
+const ORDER_COLUMNS = [
+  'client_order_id',
+  'trader_id',
+  'cycle_id',
+  'symbol',
+  'side',
+  'type',
+  'amount',
+  'price',
+  'reduce_only',
+  'stop_loss',
+  'take_profit',
+  'leverage',
+  'status',
+  'exchange_order_id',
+  'filled',
+  'average',
+  'fee',
+  'reason',
+  'created_at',
+  'updated_at',
+] as const;
+
+function orderRow(o: OrderRecord): Row {
+  return {
+    client_order_id: o.clientOrderId,
+    trader_id: o.traderId,
+    cycle_id: o.cycleId,
+    symbol: o.symbol,
+    side: o.side,
+    type: o.type,
+    amount: o.amount,
+    price: o.price ?? null,
+    reduce_only: o.reduceOnly ?? false,
+    stop_loss: o.stopLoss ?? null,
+    take_profit: o.takeProfit ?? null,
+    leverage: o.leverage ?? null,
+    status: o.status,
+    exchange_order_id: o.exchangeOrderId,
+    filled: o.filled,
+    average: o.average,
+    fee: o.fee,
+    reason: o.reason,
+    created_at: o.createdAt,
+    updated_at: o.updatedAt,
+  };
+}
+
 function ordersRepo(sql: Sql): OrdersRepo {
   return {
+    async insertPendingMany(records) {
+      const inserted = new Set<string>();
+      await bulk(sql, records.map(orderRow), ORDER_COLUMNS.length, async (q, chunk) => {
+        const rows = await q<{ client_order_id: string }[]>`
+          INSERT INTO orders ${q(chunk, ...ORDER_COLUMNS)}
+          ON CONFLICT (client_order_id) DO NOTHING
+          RETURNING client_order_id`;
+        for (const r of rows) inserted.add(r.client_order_id);
+      });
+      return inserted;
+    },
+    async updateManyFromVenue(rows) {
+      // One UPDATE may not set a row twice from two source rows: keep the last per id.
+      const last = lastByKey(rows, (r) => r.clientOrderId);
+      if (last.length === 0) return;
+      // One array per column: eight bind parameters however many rows.
+      const col = <T>(f: (r: (typeof last)[number]) => T): T[] => last.map(f);
+      await sql`
+        UPDATE orders AS o SET status = v.status, exchange_order_id = v.exchange_order_id, filled = v.filled,
+          average = v.average, fee = v.fee, reason = v.reason, updated_at = v.updated_at
+        FROM unnest(${col((r) => r.clientOrderId)}::text[], ${col((r) => r.order.status)}::text[], ${col((r) => r.order.id)}::text[],
+          ${col((r) => r.order.filled)}::numeric[], ${col((r) => r.order.average)}::numeric[], ${col((r) => r.order.fee)}::numeric[],
+          ${col((r) => r.order.reason)}::text[], ${col((r) => String(r.at))}::bigint[])
+          AS v (client_order_id, status, exchange_order_id, filled, average, fee, reason, updated_at)
+        WHERE o.client_order_id = v.client_order_id`;
+    },
     async insertPending(o) {
       const inserted = await sql`
         INSERT INTO orders (client_order_id, trader_id, cycle_id, symbol, side, type, amount, price, reduce_only,
@@ -436,6 +510,15 @@ function ordersRepo(sql: Sql): OrdersRepo {
       const [r] = await sql<{ n: number }[]>`SELECT COUNT(*) AS n FROM orders WHERE trader_id = ${traderId}`;
       return r?.n ?? 0;
     },
+    async listForTrader(traderId, opts = {}) {
+      if (opts.statuses && opts.statuses.length === 0) return [];
+      const raw = await sql`
+        SELECT * FROM orders WHERE trader_id = ${traderId}
+          ${opts.statuses ? sql`AND status IN ${sql(opts.statuses as string[])}` : sql``}
+          ${opts.since !== undefined ? sql`AND created_at > ${opts.since}` : sql``}
+        ORDER BY created_at, client_order_id`;
+      return parseRows(OrderRow, raw, 'orders').map(toOrder);
+    },
   };
 }
 
@@ -469,11 +552,58 @@ function fillsRepo(sql: Sql): FillsRepo {
   };
 }
 
-/** Finished paper orders reloaded per account at start (the venue keeps as many in memory). */
-export const PAPER_ORDERS_KEPT = 64;
+/**
+ * Finished paper orders reloaded per account at start: what the venue keeps in memory
+ * (`PAPER_ORDER_HISTORY`); older ones are read on demand through `findOrder`.
+ */
+export const PAPER_ORDERS_KEPT = 8;
+
+interface OrderLookup {
+  readonly accountId: string;
+  readonly clientOrderId: string;
+  readonly waiters: { resolve(o: Order | null): void; reject(err: unknown): void }[];
+}
 
 function paperRepo(sql: Sql): PaperRepo {
+  /** Lookups asked for in this turn of the event loop, keyed account + client id. */
+  let lookups: Map<string, OrderLookup> | null = null;
+
+  async function runLookups(batch: Map<string, OrderLookup>): Promise<void> {
+    const entries = [...batch.values()];
+    try {
+      const raw = await sql`
+        SELECT p.account_id, p.order_data
+        FROM paper_orders p
+        JOIN unnest(${entries.map((e) => e.accountId)}::text[], ${entries.map((e) => e.clientOrderId)}::text[]) AS k (account_id, client_order_id)
+          ON p.account_id = k.account_id AND p.client_order_id = k.client_order_id`;
+      const found = new Map<string, Order>();
+      for (const r of parseRows(PaperOrderRow, raw, 'paper_orders')) found.set(`${r.account_id}\u0000${r.order_data.clientOrderId}`, r.order_data as Order);
+      for (const [key, e] of batch) for (const w of e.waiters) w.resolve(found.get(key) ?? null);
+    } catch (err) {
+      for (const e of entries) for (const w of e.waiters) w.reject(err);
+    }
+  }
+
   return {
+    findOrder(accountId, clientOrderId) {
+      return new Promise<Order | null>((resolve, reject) => {
+        if (!lookups) {
+          const batch = new Map<string, OrderLookup>();
+          lookups = batch;
+          setImmediate(() => {
+            lookups = null;
+            void runLookups(batch);
+          });
+        }
+        const key = `${accountId}\u0000${clientOrderId}`;
+        let entry = lookups.get(key);
+        if (!entry) {
+          entry = { accountId, clientOrderId, waiters: [] };
+          lookups.set(key, entry);
+        }
+        entry.waiters.push({ resolve, reject });
+      });
+    },
     async saveBatch(batch: PaperBatch) {
       const accounts = lastByKey(batch.accounts, (a) => a.accountId);
       const orders = lastByKey(batch.orders, (o) => `${o.accountId}\u0000${o.order.clientOrderId}`);

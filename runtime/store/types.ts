@@ -182,7 +182,8 @@ export interface CycleRecord {
 }
 
 export interface MetricRecord {
-  readonly scope: 'trader' | 'manager' | 'platform';
+  /** `user`: the sum of one user's traders. */
+  readonly scope: 'trader' | 'manager' | 'platform' | 'user';
   readonly scopeId: string;
   readonly at: number;
   readonly pv: DecimalString;
@@ -245,13 +246,26 @@ export interface CandlesRepo {
 export interface OrdersRepo {
   /** Records an order before it is sent. Returns false when the client id already exists. */
   insertPending(o: OrderRecord): Promise<boolean>;
+  /**
+   * Records many orders before they are sent, in one statement; returns the client ids it
+   * inserted (an id already stored, or repeated in `records`, keeps its first row and is absent
+   * unless this call inserted it).
+   */
+  insertPendingMany(records: readonly OrderRecord[]): Promise<Set<string>>;
   get(clientOrderId: string): Promise<OrderRecord | null>;
   /** Updates the venue's view of an order. */
   updateFromVenue(clientOrderId: string, o: Order, at: number): Promise<void>;
+  /** `updateFromVenue` for many orders in one statement; the last row wins for a repeated id. */
+  updateManyFromVenue(rows: readonly { readonly clientOrderId: string; readonly order: Order; readonly at: number }[]): Promise<void>;
   markFailed(clientOrderId: string, reason: string, at: number): Promise<void>;
   listPending(): Promise<OrderRecord[]>;
   recentForTrader(traderId: TraderId, limit: number): Promise<OrderRecord[]>;
   countForTrader(traderId: TraderId): Promise<number>;
+  /**
+   * A trader's orders, oldest first: only those in `statuses` when given, only those created
+   * after `since` (ms, exclusive) when given. Reconciliation reads the expectation from it.
+   */
+  listForTrader(traderId: TraderId, opts?: { readonly statuses?: readonly OrderRecordStatus[]; readonly since?: number }): Promise<OrderRecord[]>;
 }
 
 export interface FillsRepo {
@@ -273,6 +287,11 @@ export interface PaperRepo {
   saveBatch(batch: PaperBatch): Promise<void>;
   loadAccounts(): Promise<{ accountId: string; state: unknown }[]>;
   loadOrders(): Promise<{ accountId: string; order: Order }[]>;
+  /**
+   * One stored order of an account by client id, or null. Lookups made in the same turn of the
+   * event loop share one query (the paper venue's `lookupPersisted`).
+   */
+  findOrder(accountId: string, clientOrderId: string): Promise<Order | null>;
 }
 
 export interface CyclesRepo {

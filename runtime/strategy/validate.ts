@@ -144,6 +144,41 @@ const targetSchema = z.object(
   { error: (iss) => `expected { weight, stopLoss?, takeProfit? }, got ${describeValue(iss.input)}` },
 );
 
+type TargetFields = { weight: number; stopLoss?: number; takeProfit?: number };
+
+/** Why `out` cannot hold target weights at all, or null when it is a plain object. */
+function outputFault(out: unknown): string | null {
+  if (typeof out !== 'object' || out === null || Array.isArray(out)) {
+    return `compute must return an object of target weights, got ${describeValue(out)}`;
+  }
+  if (typeof (out as { then?: unknown }).then === 'function') {
+    return 'compute must return target weights synchronously, got a Promise';
+  }
+  return null;
+}
+
+/**
+ * The zod path for one target, taken only when the fast check refused it: it words the error
+ * (or, for a value whose getters answer differently the second time, accepts it as zod would).
+ */
+function parseTarget(symbol: string, value: unknown): { ok: true; target: TargetFields } | { ok: false; error: string } {
+  const parsed = targetSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const at = [symbol, ...issue.path.map(String)].join('.');
+    return { ok: false, error: `${at}: ${issue.message}` };
+  }
+  return { ok: true, target: parsed.data as TargetFields };
+}
+
+const sumFault = (sum: number): string | null =>
+  sum > 1 + WEIGHT_SUM_EPSILON ? `sum of |weight| is ${+sum.toPrecision(12)}, above 1` : null;
+
+// The fast check accepts exactly what targetSchema accepts (an object, weight a number in [-1, 1],
+// SL/TP undefined or finite and > 0), reading weight, stopLoss, takeProfit once each, in zod's order.
+const okWeight = (w: unknown): w is number => typeof w === 'number' && w >= -1 && w <= 1;
+const okPrice = (p: unknown): boolean => p === undefined || (typeof p === 'number' && p > 0 && p !== Infinity);
+
 /**
  * Validates what compute returned: an object of `{ weight, stopLoss?, takeProfit? }` per known
  * symbol, weights finite in [-1, 1], SL/TP finite and positive, Σ|weight| ≤ 1. Errors read like
@@ -153,31 +188,93 @@ export function validateTargets(
   out: unknown,
   knownSymbols: ReadonlySet<string>,
 ): { ok: true; targets: TargetWeights } | { ok: false; error: string } {
-  if (typeof out !== 'object' || out === null || Array.isArray(out)) {
-    return { ok: false, error: `compute must return an object of target weights, got ${describeValue(out)}` };
-  }
-  if (typeof (out as { then?: unknown }).then === 'function') {
-    return { ok: false, error: 'compute must return target weights synchronously, got a Promise' };
-  }
+  const fault = outputFault(out);
+  if (fault !== null) return { ok: false, error: fault };
   const targets: Record<string, TargetWeight> = {};
   let sum = 0;
-  for (const symbol of Object.keys(out)) {
+  for (const symbol of Object.keys(out as object)) {
     if (!knownSymbols.has(symbol)) return { ok: false, error: `unknown symbol ${symbol}` };
-    const parsed = targetSchema.safeParse((out as Record<string, unknown>)[symbol]);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const at = [symbol, ...issue.path.map(String)].join('.');
-      return { ok: false, error: `${at}: ${issue.message}` };
+    const v = (out as Record<string, unknown>)[symbol];
+    let weight: number;
+    let stopLoss: unknown;
+    let takeProfit: unknown;
+    const t = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+    const w = t === null ? undefined : t.weight;
+    if (t !== null && okWeight(w) && okPrice((stopLoss = t.stopLoss)) && okPrice((takeProfit = t.takeProfit))) {
+      weight = w;
+    } else {
+      const slow = parseTarget(symbol, v);
+      if (!slow.ok) return slow;
+      ({ weight, stopLoss, takeProfit } = slow.target);
     }
-    const t = parsed.data as { weight: number; stopLoss?: number; takeProfit?: number };
-    const clean: { weight: number; stopLoss?: number; takeProfit?: number } = { weight: t.weight };
-    if (t.stopLoss !== undefined) clean.stopLoss = t.stopLoss;
-    if (t.takeProfit !== undefined) clean.takeProfit = t.takeProfit;
-    targets[symbol] = clean;
-    sum += Math.abs(t.weight);
+    targets[symbol] = cleanTarget(weight, stopLoss as number | undefined, takeProfit as number | undefined);
+    sum += Math.abs(weight);
   }
-  if (sum > 1 + WEIGHT_SUM_EPSILON) return { ok: false, error: `sum of |weight| is ${+sum.toPrecision(12)}, above 1` };
+  const over = sumFault(sum);
+  if (over !== null) return { ok: false, error: over };
   return { ok: true, targets };
+}
+
+function cleanTarget(weight: number, stopLoss: number | undefined, takeProfit: number | undefined): TargetWeight {
+  if (stopLoss === undefined) return takeProfit === undefined ? { weight } : { weight, takeProfit };
+  return takeProfit === undefined ? { weight, stopLoss } : { weight, stopLoss, takeProfit };
+}
+
+/** Floats per target in a packed compute reply: symbol index, weight, stop-loss, take-profit. */
+export const TARGET_STRIDE = 4;
+/** Floats before a trader's targets in a packed compute reply: target count (-1: failed), from, to. */
+export const TRADER_HEADER = 3;
+
+/**
+ * `validateTargets` writing into a packed reply instead of building objects: each accepted target
+ * becomes (symbol index, weight, stopLoss or NaN, takeProfit or NaN) from `dst[at]` on. Returns the
+ * number of targets written, or the same error message `validateTargets` gives.
+ */
+export function packTargets(out: unknown, symbolIndex: ReadonlyMap<string, number>, dst: Float64Array, at: number): number | string {
+  const fault = outputFault(out);
+  if (fault !== null) return fault;
+  let sum = 0;
+  let count = 0;
+  for (const symbol of Object.keys(out as object)) {
+    const s = symbolIndex.get(symbol);
+    if (s === undefined) return `unknown symbol ${symbol}`;
+    const v = (out as Record<string, unknown>)[symbol];
+    let weight: number;
+    let stopLoss: unknown;
+    let takeProfit: unknown;
+    const t = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+    const w = t === null ? undefined : t.weight;
+    if (t !== null && okWeight(w) && okPrice((stopLoss = t.stopLoss)) && okPrice((takeProfit = t.takeProfit))) {
+      weight = w;
+    } else {
+      const slow = parseTarget(symbol, v);
+      if (!slow.ok) return slow.error;
+      ({ weight, stopLoss, takeProfit } = slow.target);
+    }
+    const k = at + count * TARGET_STRIDE;
+    dst[k] = s;
+    dst[k + 1] = weight;
+    dst[k + 2] = stopLoss === undefined ? Number.NaN : (stopLoss as number);
+    dst[k + 3] = takeProfit === undefined ? Number.NaN : (takeProfit as number);
+    count++;
+    sum += Math.abs(weight);
+  }
+  return sumFault(sum) ?? count;
+}
+
+/**
+ * Reads the targets `packTargets` wrote back into objects; `symbols` is the index order the
+ * worker used.
+ */
+export function unpackTargets(src: Float64Array, at: number, count: number, symbols: readonly string[]): TargetWeights {
+  const targets: Record<string, TargetWeight> = {};
+  for (let j = 0; j < count; j++) {
+    const k = at + j * TARGET_STRIDE;
+    const sl = src[k + 2]!;
+    const tp = src[k + 3]!;
+    targets[symbols[src[k]!]!] = cleanTarget(src[k + 1]!, Number.isNaN(sl) ? undefined : sl, Number.isNaN(tp) ? undefined : tp);
+  }
+  return targets;
 }
 
 /** Options every worker receives once, as its `workerData`. */
@@ -196,27 +293,56 @@ export interface ComputeTaskItem {
   readonly positions: Readonly<Record<string, unknown>>;
 }
 
+/** Floats per packed position: symbol index, side (1 long, -1 short), amount, entry price, weight. */
+export const POSITION_STRIDE = 5;
+
+/**
+ * A batch of traders in columns: what crossing threads costs per trader is a few numbers, not a
+ * cloned object graph. Params travel as distinct JSON strings (traders of one version mostly share
+ * them) and positions as numbers, except the few that do not have the plain
+ * `{ side, amount, entryPrice, weight }` shape, which travel as objects in `loose`.
+ */
+export interface ComputeColumns {
+  readonly count: number;
+  /** now, equity per trader. */
+  readonly nums: Float64Array;
+  /** Per trader: index into `paramTable`, then packed position count (-1: its positions are in `loose`). */
+  readonly ints: Int32Array;
+  /** Distinct params as JSON. */
+  readonly paramTable: readonly string[];
+  /** Packed positions, traders in order, `POSITION_STRIDE` floats each. */
+  readonly positions: Float64Array;
+  readonly positionSymbols: readonly string[];
+  /** Positions that could not be packed, in trader order. */
+  readonly loose: readonly (readonly [at: number, positions: Readonly<Record<string, unknown>>])[];
+}
+
 /** Messages from the pool to a worker. */
 export type WorkerTask =
-  | {
+  | ({
       readonly kind: 'compute';
       readonly ref: string;
       /** UTF-8 of the compiled module, shared (never copied) between threads. */
       readonly code: SharedArrayBuffer;
       readonly slot: number;
-      readonly items: readonly ComputeTaskItem[];
-    }
+    } & ComputeColumns)
   | { readonly kind: 'inspect'; readonly code: SharedArrayBuffer; readonly slot: number };
-
-/** One trader's outcome, compact: targets and candle range, or an error message. */
-export type ItemOutcome =
-  | { readonly t: TargetWeights; readonly f: number | null; readonly l: number | null }
-  | { readonly e: string };
 
 /** Replies from a worker. */
 export type WorkerReply =
-  | { readonly kind: 'compute'; readonly outcomes: readonly ItemOutcome[] }
+  | {
+      readonly kind: 'compute';
+      /**
+       * Per trader `TRADER_HEADER` floats (target count or -1 when it failed, candle from, candle to;
+       * NaN for null), then its targets as `packTargets` wrote them; symbols index `knownSymbols`.
+       */
+      readonly out: Float64Array;
+      /** The failed traders' messages, in trader order. */
+      readonly errors: readonly string[];
+    }
   | { readonly kind: 'compute-failed'; readonly error: string }
+  /** The worker is about to exit and did not start the task (its slot is untouched). */
+  | { readonly kind: 'retiring' }
   | { readonly kind: 'inspect'; readonly ok: true; readonly meta: InspectedMeta }
   | { readonly kind: 'inspect'; readonly ok: false; readonly error: string };
 
@@ -227,15 +353,25 @@ const itemSchema = z.object({
   positions: z.record(z.string(), z.unknown()),
 });
 
-/** Validates a task envelope in the worker; items are checked shallowly for speed. */
+/** Validates a task envelope in the worker; the columns' lengths are checked against `count`. */
 export const workerTaskSchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('compute'),
-    ref: z.string().min(1),
-    code: z.instanceof(SharedArrayBuffer),
-    slot: z.number().int().min(0),
-    items: z.array(z.unknown()),
-  }),
+  z
+    .object({
+      kind: z.literal('compute'),
+      ref: z.string().min(1),
+      code: z.instanceof(SharedArrayBuffer),
+      slot: z.number().int().min(0),
+      count: z.number().int().min(0),
+      nums: z.instanceof(Float64Array),
+      ints: z.instanceof(Int32Array),
+      paramTable: z.array(z.string()),
+      positions: z.instanceof(Float64Array),
+      positionSymbols: z.array(z.string()),
+      loose: z.array(z.tuple([z.number().int().min(0), z.record(z.string(), z.unknown())])),
+    })
+    .refine((t) => t.nums.length === 2 * t.count && t.ints.length === 2 * t.count && t.positions.length % POSITION_STRIDE === 0, {
+      error: 'column lengths do not match count',
+    }),
   z.object({ kind: z.literal('inspect'), code: z.instanceof(SharedArrayBuffer), slot: z.number().int().min(0) }),
 ]);
 
