@@ -7,6 +7,13 @@ import path from 'node:path';
 import { z } from 'zod';
 import { isRole, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, passwordProblem, ROLES, type Role } from './accounts/index.ts';
 import { parseKeyring } from './crypto/index.ts';
+import { SYNTHETIC_MARKETS } from './market/markets.ts';
+
+/** Where market data comes from: the seeded synthetic market, or a venue's public candles. */
+export const MARKET_FEEDS = ['synthetic', 'binanceusdm', 'bybit', 'okx', 'bitget'] as const;
+export type MarketFeedName = (typeof MARKET_FEEDS)[number];
+
+const SYNTHETIC_SYMBOLS = SYNTHETIC_MARKETS.map((m) => m.symbol);
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -88,6 +95,31 @@ const EnvSchema = z.object({
   SESSION_MAX_HOURS: int(1, 24 * 30).default(12),
   COOKIE_SECURE: bool.default(false),
   TRUST_PROXY: bool.default(false),
+  MARKET_FEED: z.enum(MARKET_FEEDS, { message: `expected one of ${MARKET_FEEDS.join(', ')}` }).default('synthetic'),
+  MARKET_SYMBOLS: z
+    .string()
+    .transform((v, ctx) => {
+      const list = [...new Set(v.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
+      const bad = list.filter((s) => !/^[A-Z0-9]{1,20}USDT$/.test(s));
+      if (list.length === 0 || bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a comma-separated list of USDT perpetual symbols like BTCUSDT${bad.length ? `; not one: ${bad.join(', ')}` : ''}` });
+        return z.NEVER;
+      }
+      return list;
+    })
+    .default(SYNTHETIC_SYMBOLS),
+  EXCHANGE_API_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { message: 'expected an http:// or https:// URL' })
+    .optional(),
+}).superRefine((e, ctx) => {
+  if (e.MARKET_FEED === 'synthetic') {
+    const unknown = e.MARKET_SYMBOLS.filter((s) => !SYNTHETIC_SYMBOLS.includes(s));
+    if (unknown.length > 0)
+      ctx.addIssue({ code: 'custom', path: ['MARKET_SYMBOLS'], message: `the synthetic market has only ${SYNTHETIC_SYMBOLS.join(', ')}; unknown: ${unknown.join(', ')}` });
+  } else if (e.MARKET_TIME_SCALE !== 1) {
+    ctx.addIssue({ code: 'custom', path: ['MARKET_TIME_SCALE'], message: `expected 1 with MARKET_FEED=${e.MARKET_FEED}: a venue's candles come in real time` });
+  }
 });
 
 /** The validated configuration of one runtime process. */
@@ -124,6 +156,12 @@ export interface Config {
   readonly cookieSecure: boolean;
   /** Take the client address from `X-Forwarded-For` (behind a trusted reverse proxy). */
   readonly trustProxy: boolean;
+  /** `MARKET_FEED`: the synthetic market or a venue's public candles (dry run with paper traders). */
+  readonly marketFeed: MarketFeedName;
+  /** `MARKET_SYMBOLS`: the symbols the feed collects and strategies may trade. */
+  readonly marketSymbols: readonly string[];
+  /** `EXCHANGE_API_URL`: replaces every venue's API host (path kept); tests and proxies. */
+  readonly exchangeApiUrl: string | undefined;
 }
 
 /** A configuration error listing every bad variable. */
@@ -180,5 +218,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     sessionAbsoluteMs: e.SESSION_MAX_HOURS * 3_600_000,
     cookieSecure: e.COOKIE_SECURE,
     trustProxy: e.TRUST_PROXY,
+    marketFeed: e.MARKET_FEED,
+    marketSymbols: e.MARKET_SYMBOLS,
+    exchangeApiUrl: e.EXCHANGE_API_URL,
   };
 }

@@ -9,3 +9,38 @@ export { createManualClock, createScaledClock, minuteFloor, systemClock, type Cl
 export { createLogger, REDACT_PATHS, type Logger } from './log.ts';
 export { startNode, type NodeOptions, type RuntimeNode, type TraderView } from './node.ts';
 export type { RebalanceReport, PlanLine, OrderOutcome } from './rebalance/execute.ts';
+export { USER_SUSPENDED_REASON } from './api.ts';
+export {
+  createAdminApi,
+  failureBursts,
+  liquidationRisk,
+  newAddressSignIns,
+  SUSPICIOUS_FAILURES,
+  USER_SORTS,
+  type AdminApi,
+  type AdminCaller,
+  type AdminDeps,
+  type AdminErrorCode,
+  type AdminPosition,
+  type AdminResult,
+  type AuditLogPage,
+  type AuditLogQuery,
+  type IpActivity,
+  type KeyQuery,
+  type KeyRow,
+  type LiquidationRisk,
+  type PoliciesView,
+  type PolicyInput,
+  type ReleaseOutcome,
+  type SessionSummary,
+  type SignInSecurityView,
+  type SuspiciousSignIn,
+  type UserDetail,
+  type UserPage,
+  type UserPosition,
+  type UserQuery,
+  type UserRow,
+  type UserSort,
+  type ViolationQuery,
+  type ViolationRow,
+} from './admin.ts';

@@ -26,8 +26,9 @@ const node = await startNode({
   log,
   // The market clock never goes back: after a faster-than-real run it continues from the
   // stored simulated time, so the stored candles and the new ones stay one series.
+  // A venue's live candles only make sense on the wall clock.
   clock: (resumeFrom) =>
-    (resumeFrom ?? 0) <= Date.now() && config.marketTimeScale === 1
+    config.marketFeed !== 'synthetic' || ((resumeFrom ?? 0) <= Date.now() && config.marketTimeScale === 1)
       ? systemClock
       : createScaledClock({ scale: config.marketTimeScale, startAt: Math.max(Date.now(), resumeFrom ?? 0) }),
 }).catch((err: unknown) => {
@@ -38,6 +39,7 @@ const node = await startNode({
 const app = createWebApp({
   api: node.api,
   accounts: node.accounts,
+  admin: node.admin,
   log,
   startedAt: node.startedAt,
   cookieSecure: config.cookieSecure,

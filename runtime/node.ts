@@ -29,6 +29,7 @@ import { systemClock, type Clock } from './clock.ts';
 import { loadKeyring } from './crypto/index.ts';
 import type { Config } from './config.ts';
 import { seedDemoFleet } from './demo.ts';
+import { createAdminApi, type AdminApi } from './admin.ts';
 import {
   errorMessage,
   ErrorKind,
@@ -38,11 +39,14 @@ import {
   type PauseInfo,
   type TraderStatus,
 } from './domain.ts';
-import { createBatcher, createLocalBus, type Batcher, type EventBus } from './events/index.ts';
-import { createOrderGate, createPaperVenue, type Exchange, type OrderGate } from './exchange/index.ts';
+import { createBatcher, createGroupCommit, createLocalBus, type Batcher, type EventBus } from './events/index.ts';
+import { createOrderGate, createPaperVenue, type Exchange, type Order, type OrderGate } from './exchange/index.ts';
 import type { Logger } from './log.ts';
 import { createCandleWindows } from './market/window.ts';
-import { SYNTHETIC_MARKETS, createSyntheticFeed } from './market/index.ts';
+import { createMarketFeed, createStaleDataGuard } from './market-feed.ts';
+import { createRateLimits } from './exchange/ccxt/index.ts';
+import { createLiveAccounts, traderFailureCommands } from './live.ts';
+import { reconcileTrader } from './reconciliation.ts';
 import { createMetricsCollector, type MetricsCollector } from './metrics/index.ts';
 import { executeRebalance, TradingHalted, type RebalanceReport } from './rebalance/execute.ts';
 import {
@@ -62,6 +66,8 @@ import type {
   EventRecord,
   ManagerRecord,
   MetricRecord,
+  OrderRecord,
+  OrdersRepo,
   Store,
   TraderRecord,
 } from './store/types.ts';
@@ -116,6 +122,8 @@ export interface RuntimeNode {
   readonly store: Store;
   /** Sign-in, sessions, 2FA, the audit log. */
   readonly accounts: Accounts;
+  /** The operator modules: users, security and audit, risk policies. */
+  readonly admin: AdminApi;
   /** Risk policies and their violations. */
   readonly risk: RiskPolicyEngine;
   /** Exchange keys, sealed at rest. */
@@ -165,13 +173,32 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     clock: opts.accountsClock ?? systemClock,
     log,
     onEvent: (e) => {
+      live.keyChanged(e);
       accounts.audit.record(keyEventAudit(e)).catch((err: unknown) => log.error({ err }, 'key audit write failed'));
     },
   });
-  await keyStore.rotate(keyring.current.id);
   // A faster-than-real market clock continues from where the last run stopped, never back.
   const clock = typeof opts.clock === 'function' ? opts.clock(await store.settings.get<number>('clock.now')) : opts.clock;
   const startedAt = clock.now();
+  // Live venues: one adapter per exchange key, shared by its traders, behind shared rate limits.
+  // Real requests are limited on the wall clock, shared by the market feed and every account.
+  const limits = createRateLimits({ clock: systemClock });
+  const live = createLiveAccounts({
+    keyStore,
+    limits,
+    clock: systemClock,
+    log,
+    validateEveryMs: 15 * 60_000,
+    ...(config.exchangeApiUrl ? { apiBaseUrl: () => config.exchangeApiUrl } : {}),
+    onTraderFailure: (id, error) => {
+      const v = views.get(id);
+      const c = traderFailureCommands(id, error, clock.now(), v?.record);
+      emit(c.event);
+      v?.ref.send(c.send.event);
+    },
+  });
+  const liveAccount = opts.liveAccount ?? ((t: TraderRecord) => live.get(t));
+  await keyStore.rotate(keyring.current.id);
   // Risk policies run on market time: a trading day is a day of candles.
   const risk = createRiskPolicyEngine({ store: createRiskPolicyStore(db.sql), clock, log });
   const bus = createLocalBus((err) => log.error({ err }, 'bus listener failed'));
@@ -201,28 +228,38 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     onError: (err, n) => log.error({ err, rows: n }, 'cycle write failed; will retry'),
   });
 
-  // Market: shared candle windows the workers map once, fed by the synthetic feed.
-  const symbols = SYNTHETIC_MARKETS.map((m) => m.symbol);
+  // Market: shared candle windows the workers map once, fed by the synthetic market or, for a
+  // dry run on live data, by a venue's candles.
+  const symbols = [...config.marketSymbols];
   const windows = createCandleWindows({ symbols, capacity: Math.max(2048, config.marketBackfillBars + 512) });
-
-  const venue = createPaperVenue({
-    markets: SYNTHETIC_MARKETS,
-    clock,
-    persist: (batch) => store.paper.saveBatch(batch),
-  });
   let lastCandle: number | null = null;
-  const feed = createSyntheticFeed({
+  /** Set once the paper exchange exists: every closed candle moves its prices. */
+  let onPrices: ((candles: Record<string, { close: string; high: string; low: string }>) => void) | null = null;
+  const feed = createMarketFeed({
+    feed: config.marketFeed,
+    symbols,
     seed: config.marketSeed,
-    markets: SYNTHETIC_MARKETS,
     clock,
     candles: store.candles,
     windows,
     backfillBars: config.marketBackfillBars,
+    limits,
+    log,
+    ...(config.exchangeApiUrl ? { apiBaseUrl: config.exchangeApiUrl } : {}),
     onCandle: (closed) => {
       lastCandle = closed.openTime;
-      for (const [symbol, c] of Object.entries(closed.candles)) venue.updatePrice(symbol, { close: c.close, high: c.high, low: c.low });
+      onPrices?.(closed.candles);
     },
   });
+  const venue = createPaperVenue({
+    markets: await feed.markets(),
+    clock,
+    persist: (batch) => store.paper.saveBatch(batch),
+    lookupPersisted: (accountId, clientOrderId) => store.paper.findOrder(accountId, clientOrderId),
+  });
+  onPrices = (candles) => {
+    for (const [symbol, c] of Object.entries(candles)) venue.updatePrice(symbol, { close: c.close, high: c.high, low: c.low });
+  };
   await feed.backfill();
   lastCandle = feed.lastOpenTime();
   for (const [symbol, price] of Object.entries(feed.prices())) venue.updatePrice(symbol, { close: price });
@@ -296,7 +333,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
   // Orders recorded but never acknowledged before a crash: resolve each by lookup, never resend.
   for (const o of await store.orders.listPending()) {
     const t = traderRecords.get(o.traderId);
-    const ex = t ? (t.venue === 'paper' ? venue.account(t.accountId) : (opts.liveAccount?.(t) ?? null)) : null;
+    const ex = t ? (t.venue === 'paper' ? venue.account(t.accountId) : (liveAccount(t) ?? null)) : null;
     const found = ex ? await ex.fetchOrderByClientId(o.clientOrderId, o.symbol) : null;
     if (found) await store.orders.updateFromVenue(o.clientOrderId, found, clock.now());
     else await store.orders.markFailed(o.clientOrderId, 'never reached the venue before a restart (resolved by lookup)', clock.now());
@@ -305,12 +342,27 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
   /** The trader's account, ungated (reads). */
   const accountOf = (t: TraderRecord): Exchange => {
     if (t.venue === 'paper') return venue.account(t.accountId);
-    const live = opts.liveAccount?.(t);
-    if (!live) throw new Error(`no ${t.venue} account is connected for ${t.name} (${t.accountId})`);
-    return live;
+    const acct = liveAccount(t);
+    if (!acct) throw new Error(`no ${t.venue} account is connected for ${t.name} (${t.accountId})`);
+    return acct;
   };
   /** The trader's account behind the order gate (orders). */
   const exchangeOf = (t: TraderRecord): Exchange => gate.wrap(t.id, t.managerId, accountOf(t));
+  // Orders recorded and settled by every trader in one turn go to the database as one statement
+  // each way; every trader still waits for its own rows before it sends (group commit).
+  const insertPending = createGroupCommit(async (rows: OrderRecord[]) => {
+    const inserted = await store.orders.insertPendingMany(rows);
+    return rows.map((r) => inserted.has(r.clientOrderId));
+  });
+  const settleOrder = createGroupCommit(async (rows: { clientOrderId: string; order: Order; at: number }[]) => {
+    await store.orders.updateManyFromVenue(rows);
+    return rows.map(() => undefined);
+  });
+  const batchedOrders: OrdersRepo = {
+    ...store.orders,
+    insertPending: (o) => insertPending(o),
+    updateFromVenue: (clientOrderId, order, at) => settleOrder({ clientOrderId, order, at }),
+  };
   const leverageSet = new Set<string>();
   const dayStart = new Map<string, { day: number; equity: string }>();
   const views = new Map<string, TraderView>();
@@ -428,7 +480,17 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
                 if (!v) throw new Error(`strategy ${t.strategyName}@${t.strategyVersion} is not registered`);
                 if (t.venue === 'paper') {
                   if (!venue.hasAccount(t.accountId)) venue.openAccount(t.accountId, t.initialCapital);
-                } else accountOf(t);
+                } else {
+                  // A live account is opened (and its key checked), then reconciled with our records.
+                  const ex = opts.liveAccount ? accountOf(t) : await live.ensure(t);
+                  const r = await reconcileTrader(ex, store, t, { at: clock.now() });
+                  r.commands.events.forEach(emit);
+                  for (const a of r.commands.audit) await accounts.audit.record(a);
+                  for (const send of r.commands.sends) {
+                    gate.blockTrader(send.traderId);
+                    queueMicrotask(() => views.get(send.traderId)?.ref.send(send.event));
+                  }
+                }
                 const view = views.get(t.id);
                 if (view) (view as { record: TraderRecord }).record = t;
                 return { strategyRef: Ids.strategy(t.strategyName, t.strategyVersion) };
@@ -505,7 +567,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
                     report = await executeRebalance(
                       {
                         clock,
-                        orders: store.orders,
+                        orders: batchedOrders,
                         gate,
                         threshold: config.rebalanceThreshold,
                         emit,
@@ -656,6 +718,8 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     if (lastCandle !== null) sendTicks(ready, lastCandle);
   };
   /** Ticks the idle traders that have not run `candleTime`, in slices that keep the loop responsive. */
+  /** Skips the cycle of a trader whose symbols have no fresh candles (live feeds only). */
+  const staleGuard = createStaleDataGuard(feed);
   let ticking = 0;
   const sendTicks = (list: readonly TraderView[], candleTime: number) => {
     let i = 0;
@@ -664,7 +728,12 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       const end = Math.min(list.length, i + TICK_SLICE);
       for (; i < end; i++) {
         const v = list[i]!;
-        if (v.detail === 'running.idle' && (v.lastCycleAt ?? -1) < candleTime) v.ref.send({ type: 'trader.tick', candleTime });
+        if (v.detail === 'running.idle' && (v.lastCycleAt ?? -1) < candleTime) {
+          const t = v.record;
+          const g = staleGuard.check(t, registry.get(t.strategyName, t.strategyVersion)?.meta.universe ?? [], candleTime, clock.now());
+          if (g.event) emit(g.event);
+          if (g.run) v.ref.send({ type: 'trader.tick', candleTime });
+        }
       }
       if (i < list.length) setImmediate(slice);
       else ticking--;
@@ -684,7 +753,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       const ctx: TraderContext = snap.context;
       const first = !observed.has(record.id);
       const changed =
-        first || status !== view.status || detail !== view.detail || ctx.lastCycleAt !== view.lastCycleAt || ctx.pause !== view.pause || ctx.error !== view.error;
+        first || status !== view.status || detail !== view.detail || ctx.lastCycleAt !== view.lastCycleAt || ctx.pause !== view.pause || ctx.pauses !== view.pauses || ctx.error !== view.error;
       if (!changed) return;
       observed.add(record.id);
       const before = view.status;
@@ -827,6 +896,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       [...traderRecords.values()].map((t) => ({
         traderId: t.id,
         managerId: t.managerId,
+        userId: t.userId,
         initialCapital: t.initialCapital,
         read: async () => {
           const b = await accountOf(t).fetchBalance();
@@ -835,6 +905,25 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       })),
   });
   api.attachMetrics(metrics);
+
+  // Users, security and audit, risk policies: the operator modules over the same services.
+  const admin = createAdminApi({
+    clock: opts.accountsClock ?? systemClock,
+    platform: api,
+    accounts,
+    store,
+    keyStore,
+    risk,
+    managerOf: (id) => traderRecords.get(id)?.managerId,
+    positions: async (id) => {
+      const t = traderRecords.get(id);
+      return t ? accountOf(t).fetchPositions() : [];
+    },
+    recordEvents: async (rows) => {
+      rows.forEach(emit);
+      await events.flush();
+    },
+  });
 
   /** Evaluates the risk policies on this minute's metrics and pauses the traders in breach. */
   const applyRiskPolicies = async (rows: readonly MetricRecord[]) => {
@@ -939,6 +1028,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     api,
     store,
     accounts,
+    admin,
     risk,
     keyStore,
     bus,
@@ -972,6 +1062,8 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       supervisor.stop();
       await flush().catch((err: unknown) => log.error({ err }, 'final flush failed'));
       await pool.close();
+      await live.close();
+      await feed.close();
       await store.close();
     },
   };

@@ -12,9 +12,12 @@ import {
   createManualClock,
   loadConfig,
   startNode,
+  type Config,
   type ManualClock,
+  type NodeOptions,
   type RuntimeNode,
 } from '../../runtime/index.ts';
+import { createStore, migrate, openDatabase, type Store } from '../../runtime/store/index.ts';
 import { emptyPostgresDatabase, tempDataDir } from './db.ts';
 
 /** The repository root. */
@@ -31,8 +34,15 @@ export interface Harness {
   readonly actorClock: SimulatedClock;
   /** The temp copy of the strategy registry folder. */
   readonly strategyDir: string;
-  /** Starts a node on the harness's database and runs the first candle to completion. */
-  start(): Promise<RuntimeNode>;
+  /** The configuration every `start()` uses. */
+  readonly config: Config;
+  /** Writes to the harness's database while no node runs (e.g. users, managers, traders), then closes it. */
+  seed(fn: (store: Store) => Promise<void>): Promise<void>;
+  /**
+   * Starts a node on the harness's database and runs the first candle to completion;
+   * `beforeFirstStep` runs between the start and that candle (e.g. reconciliation).
+   */
+  start(opts?: { readonly beforeFirstStep?: (node: RuntimeNode) => Promise<void> }): Promise<RuntimeNode>;
   /** Advances the market by `n` minutes, one candle at a time, each settled. */
   minute(n?: number): Promise<void>;
   /** Stops the node and removes the database, data dir and strategy folder. */
@@ -43,6 +53,12 @@ export interface Harness {
 export interface HarnessOptions {
   /** Files of `test/fixtures/strategies/` copied into the registry folder beside the samples. */
   readonly fixtures?: readonly string[];
+  /** Create the demo fleet (default true). */
+  readonly demoFleet?: boolean;
+  /** More environment variables for the configuration (they win over the harness's). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The node's live accounts (`NodeOptions.liveAccount`). */
+  readonly liveAccount?: NodeOptions['liveAccount'];
 }
 
 /** Prepares (does not start) a runtime node on PGlite or PostgreSQL with the demo fleet. */
@@ -59,7 +75,7 @@ export async function harness(target: 'pglite' | 'postgres', opts: HarnessOption
     // These tests check behaviour, not speed: a loaded CI machine must not time strategies out.
     STRATEGY_TIMEOUT_MS: '15000',
     MARKET_BACKFILL_BARS: '300',
-    DEMO_FLEET: 'true',
+    DEMO_FLEET: opts.demoFleet === false ? 'false' : 'true',
   };
   if (target === 'pglite') {
     dataDir = tempDataDir();
@@ -69,6 +85,7 @@ export async function harness(target: 'pglite' | 'postgres', opts: HarnessOption
     env['DATABASE_URL'] = pg.databaseUrl;
     drop = pg.drop;
   }
+  Object.assign(env, opts.env ?? {});
   const config = loadConfig(env);
   const clock = createManualClock(T0);
   const actorClock = new SimulatedClock();
@@ -78,14 +95,27 @@ export async function harness(target: 'pglite' | 'postgres', opts: HarnessOption
     clock,
     actorClock,
     strategyDir,
-    async start() {
+    config,
+    async seed(fn) {
+      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const store = createStore(db.sql, db.close);
+      try {
+        await migrate(db.sql);
+        await fn(store);
+      } finally {
+        await store.close();
+      }
+    },
+    async start(startOpts = {}) {
       h.node = await startNode({
         config,
         log: createLogger('silent'),
         clock,
         autoRun: false,
         actorClock: actorClock as unknown as NonNullable<Parameters<typeof startNode>[0]['actorClock']>,
+        ...(opts.liveAccount ? { liveAccount: opts.liveAccount } : {}),
       });
+      await startOpts.beforeFirstStep?.(h.node);
       await h.node.step();
       await h.node.settle();
       return h.node;
