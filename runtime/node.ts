@@ -757,7 +757,9 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       if (!changed) return;
       observed.add(record.id);
       const before = view.status;
-      const becameReady = detail === 'running.idle' && view.detail !== 'running.idle' && view.detail !== 'running.rebalancing';
+      // Back to idle after loading, resuming or finishing a cycle: if a newer candle closed
+      // meanwhile (its tick found the trader busy), the trader catches up on it at once.
+      const becameReady = detail === 'running.idle' && view.detail !== 'running.idle';
       view.status = status;
       view.detail = detail;
       view.pause = ctx.pause ?? null;
