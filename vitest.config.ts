@@ -7,6 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default'],
+    setupFiles: ['test/setup.ts'],
   },
   resolve: {
     alias: { '@platform/strategy': new URL('./runtime/strategy/sdk.ts', import.meta.url).pathname },
