@@ -255,7 +255,9 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     markets: await feed.markets(),
     clock,
     persist: (batch) => store.paper.saveBatch(batch),
-    lookupPersisted: (accountId, clientOrderId) => store.paper.findOrder(accountId, clientOrderId),
+    // No persisted lookup here: it makes acceptance asynchronous, so an order that passed the gate
+    // before Pause All could be accepted after it (measured by bench pause-all). The venue keeps
+    // the ids it has seen in memory instead; the orders table stays the runtime's own guard.
   });
   onPrices = (candles) => {
     for (const [symbol, c] of Object.entries(candles)) venue.updatePrice(symbol, { close: c.close, high: c.high, low: c.low });
