@@ -9,7 +9,7 @@ import type { Access } from '../access.ts';
 import type { BotFilter, BotSelection } from '../bot-filter.ts';
 import { PAGE_SIZE, filterQuery } from '../bot-filter.ts';
 import { DASH, domId } from '../format.ts';
-import { EmptyRow, Money, Panel, Pct, StateBadge, Time, errorText, pauseText } from './components.tsx';
+import { EmptyRow, Money, Panel, Pct, StateBadge, Time, errorText, pauseText, FilterSelect } from './components.tsx';
 
 /** DOM id of the bots table body. */
 export const BOTS_BODY_ID = 'bots-body';
@@ -197,28 +197,8 @@ export const ManagersBody: FC<{ managers: readonly ManagerRow[]; access: Access 
 
 const FilterBar: FC<{ filter: BotFilter; managers: readonly ManagerRow[] }> = ({ filter, managers }) => (
   <form class="filters" method="get" action="/bots" role="search">
-    <label class="inline-field">
-      <span>Manager</span>
-      <select name="manager">
-        <option value="">All managers</option>
-        {managers.map((m) => (
-          <option value={m.id} selected={filter.manager === m.id}>
-            {m.name}
-          </option>
-        ))}
-      </select>
-    </label>
-    <label class="inline-field">
-      <span>State</span>
-      <select name="status">
-        <option value="">Any state</option>
-        {Object.values(TraderStatus).map((s) => (
-          <option value={s} selected={filter.status === s}>
-            {s}
-          </option>
-        ))}
-      </select>
-    </label>
+    <FilterSelect label="Manager" name="manager" any="All managers" value={filter.manager} options={managers.map((m) => ({ value: m.id, label: m.name }))} />
+    <FilterSelect label="State" name="status" any="Any state" value={filter.status} options={Object.values(TraderStatus)} />
     <label class="inline-field grow">
       <span>Search</span>
       <input type="search" name="q" value={filter.q ?? ''} placeholder="name, id, user, strategy" maxlength={200} />

@@ -105,3 +105,33 @@ export const EmptyRow: FC<{ cols: number; text: string }> = ({ cols, text }) => 
 
 /** The hidden CSRF field every POST form carries (htmx sends the `X-CSRF-Token` header as well). */
 export const CsrfField: FC<{ token: string }> = ({ token }) => <input type="hidden" name="_csrf" value={token} />;
+
+/** One choice of a filter dropdown: a plain value, or a value with its own label. */
+export type FilterOption = string | { readonly value: string; readonly label: string };
+
+/**
+ * A filter bar's dropdown: a label, an "any" choice that clears the filter, then the options,
+ * with the current value selected.
+ */
+export const FilterSelect: FC<{ label: string; name: string; any: string; value: string | undefined; options: readonly FilterOption[] }> = ({
+  label,
+  name,
+  any,
+  value,
+  options,
+}) => (
+  <label class="inline-field">
+    <span>{label}</span>
+    <select name={name}>
+      <option value="">{any}</option>
+      {options.map((o) => {
+        const v = typeof o === 'string' ? o : o.value;
+        return (
+          <option value={v} selected={value === v}>
+            {typeof o === 'string' ? o : o.label}
+          </option>
+        );
+      })}
+    </select>
+  </label>
+);

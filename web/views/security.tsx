@@ -11,7 +11,7 @@ import { EXCHANGES } from '../../runtime/keys/index.ts';
 import type { Access } from '../access.ts';
 import { DASH, domId, formatDateTime, prettyJson } from '../format.ts';
 import type { RowMessage } from './bots.tsx';
-import { Badge, CsrfField, EmptyRow, Panel, Time, pauseText } from './components.tsx';
+import { Badge, CsrfField, EmptyRow, Panel, Time, pauseText, FilterSelect } from './components.tsx';
 import { KeyStatusBadge } from './users.tsx';
 
 /** The tabs of the Security area. */
@@ -128,28 +128,8 @@ export const KeysPage: FC<{ keys: readonly KeyRow[]; history: readonly KeyEventR
           <span>User id</span>
           <input name="userId" value={filter.userId ?? ''} maxlength={100} placeholder="u-…" />
         </label>
-        <label class="inline-field">
-          <span>Status</span>
-          <select name="status">
-            <option value="">Any status</option>
-            {KEY_STATUSES.map((s) => (
-              <option value={s} selected={filter.status === s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label class="inline-field">
-          <span>Exchange</span>
-          <select name="exchange">
-            <option value="">Any exchange</option>
-            {EXCHANGES.map((e) => (
-              <option value={e} selected={filter.exchange === e}>
-                {e}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect label="Status" name="status" any="Any status" value={filter.status} options={KEY_STATUSES} />
+        <FilterSelect label="Exchange" name="exchange" any="Any exchange" value={filter.exchange} options={EXCHANGES} />
         <button type="submit" class="btn">
           Filter
         </button>
@@ -609,17 +589,7 @@ export const AuditPage: FC<{ page: AuditLogPage; filter: AuditFilterView; users:
       }
     >
       <form class="filters" method="get" action="/security/audit" role="search" id="audit-filter">
-        <label class="inline-field">
-          <span>Who</span>
-          <select name="actor">
-            <option value="">Anyone</option>
-            {users.map((u) => (
-              <option value={u.id} selected={filter.actor === u.id}>
-                {u.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect label="Who" name="actor" any="Anyone" value={filter.actor} options={users.map((u) => ({ value: u.id, label: u.label }))} />
         <label class="inline-field">
           <span>Action</span>
           <input name="action" value={filter.action ?? ''} maxlength={100} placeholder="user.suspend" />

@@ -8,7 +8,7 @@ import type { LiquidationRisk, UserDetail, UserPage, UserRow, UserSort } from '.
 import { ROLES } from '../../runtime/accounts/index.ts';
 import type { Access } from '../access.ts';
 import { DASH, formatAmount, formatDateTime, formatMoney, isoTime, signClass } from '../format.ts';
-import { Badge, CsrfField, EmptyRow, Money, Panel, Pct, StateBadge, Time, pauseText } from './components.tsx';
+import { Badge, CsrfField, EmptyRow, Money, Panel, Pct, StateBadge, Time, pauseText, FilterSelect } from './components.tsx';
 import type { RowMessage } from './bots.tsx';
 
 /** DOM id of the user summary block. */
@@ -129,41 +129,18 @@ const UsersFilterBar: FC<{ f: UserFilterView }> = ({ f }) => (
       <span>Search</span>
       <input type="search" name="q" value={f.q ?? ''} placeholder="id, email, name" maxlength={100} />
     </label>
-    <label class="inline-field">
-      <span>Role</span>
-      <select name="role">
-        <option value="">Any role</option>
-        {ROLES.map((r) => (
-          <option value={r} selected={f.role === r}>
-            {r}
-          </option>
-        ))}
-      </select>
-    </label>
-    <label class="inline-field">
-      <span>Status</span>
-      <select name="status">
-        <option value="">Any status</option>
-        <option value="active" selected={f.status === 'active'}>
-          active
-        </option>
-        <option value="suspended" selected={f.status === 'suspended'}>
-          suspended
-        </option>
-      </select>
-    </label>
-    <label class="inline-field">
-      <span>Running bots</span>
-      <select name="running">
-        <option value="">Any</option>
-        <option value="yes" selected={f.running === 'yes'}>
-          has running bots
-        </option>
-        <option value="no" selected={f.running === 'no'}>
-          none running
-        </option>
-      </select>
-    </label>
+    <FilterSelect label="Role" name="role" any="Any role" value={f.role} options={ROLES} />
+    <FilterSelect label="Status" name="status" any="Any status" value={f.status} options={['active', 'suspended']} />
+    <FilterSelect
+      label="Running bots"
+      name="running"
+      any="Any"
+      value={f.running}
+      options={[
+        { value: 'yes', label: 'has running bots' },
+        { value: 'no', label: 'none running' },
+      ]}
+    />
     <label class="inline-field">
       <span>Sort</span>
       <select name="sort">
