@@ -10,11 +10,13 @@
  */
 import { Decimal } from 'decimal.js';
 import type { AccountRecord, AccountStatus, Accounts, AuditEntry, AuditQuery, Role, SignInAttempt } from './accounts/index.ts';
+import { GRANTS } from './accounts/permissions.ts';
 import type { BotRow, PlatformApi, UserBotsResult } from './api.ts';
 import type { Clock } from './clock.ts';
 import { errorMessage, type DecimalString, type PauseInfo } from './domain.ts';
 import type { ExchangeKeyInfo, KeyEventRecord, KeyStatus, KeyStore } from './keys/index.ts';
-import { KeyStoreError } from './keys/index.ts';
+import { KeyStoreError, NewKeyInput, describeIssues } from './keys/index.ts';
+import type { KeyValidation } from './live.ts';
 import type { PolicyRecord, ResolvedPolicy, RiskPolicyEngine, ViolationRecord, ViolationStatus } from './risk/index.ts';
 import { releaseCommands } from './risk/index.ts';
 import type { EventRecord, MetricRecord, Store, TraderRecord } from './store/types.ts';
@@ -48,6 +50,11 @@ export interface AdminDeps {
   readonly recordEvents?: (rows: readonly EventRecord[]) => Promise<void>;
   /** How long the users' metrics rows are reused (default 5 s; 0 reads them every time). */
   readonly metricsCacheMs?: number;
+  /**
+   * Checks a key against its venue and stores the verdict (`LiveAccounts.validateKey`): a key is
+   * checked as soon as it is added, and on request. Absent: keys are not checked (`skipped`).
+   */
+  readonly validateKey?: (keyId: string, by: string) => Promise<KeyValidation>;
 }
 
 /** Who gives an administration command. */
@@ -164,6 +171,42 @@ export interface UserDetail {
 export interface KeyRow extends ExchangeKeyInfo {
   readonly userEmail: string | null;
   readonly userName: string | null;
+}
+
+/** A bot that trades with an exchange key. */
+export interface KeyUse {
+  readonly traderId: string;
+  readonly traderName: string;
+}
+
+/** One of a user's own exchange keys, with the bots that use it and when it was last checked. */
+export interface OwnKeyRow extends ExchangeKeyInfo {
+  readonly bots: readonly KeyUse[];
+  /** The latest check that reached the venue (valid or invalid verdict), or null when none is known. */
+  readonly lastCheckedAt: number | null;
+}
+
+/** A key and the outcome of checking it against its venue. */
+export interface CheckedKey {
+  readonly key: ExchangeKeyInfo;
+  readonly validation: KeyValidation;
+}
+
+/**
+ * A check's verdict as a person reads it: `Valid`, `Invalid: <venue's reason>`, `Could not reach
+ * <venue>: <why>` or `Not checked: <why>`.
+ */
+export function validationText(venue: string, v: Pick<KeyValidation, 'status' | 'reason'>): string {
+  switch (v.status) {
+    case 'valid':
+      return 'Valid';
+    case 'invalid':
+      return `Invalid: ${v.reason ?? 'refused by the venue'}`;
+    case 'unreachable':
+      return `Could not reach ${venue}: ${v.reason ?? 'no answer'}`;
+    case 'skipped':
+      return `Not checked: ${v.reason ?? 'this key is not checked against a venue'}`;
+  }
 }
 
 /** Filters of the keys list. */
@@ -291,6 +334,17 @@ export interface AdminApi {
   revokeKey(id: string, caller: AdminCaller, reason: string): Promise<AdminResult<ExchangeKeyInfo>>;
   disableKey(id: string, caller: AdminCaller, reason: string): Promise<AdminResult<ExchangeKeyInfo>>;
   enableKey(id: string, caller: AdminCaller, reason: string): Promise<AdminResult<ExchangeKeyInfo>>;
+  /** A user's own keys (never a secret), with the bots using each and when each was last checked. */
+  userKeys(userId: string): Promise<OwnKeyRow[]>;
+  /**
+   * Adds a key (for the caller; for another user only with `keys.manage`) and checks it against
+   * its venue at once. A check that fails to run is reported as `unreachable`: the key stays.
+   */
+  addKey(input: NewKeyInput, caller: AdminCaller): Promise<AdminResult<CheckedKey>>;
+  /** Checks a key against its venue now (its owner, or a caller with `keys.manage`). */
+  checkKey(id: string, caller: AdminCaller): Promise<AdminResult<CheckedKey>>;
+  /** Deletes a key (its owner, or `keys.manage`); refused while a bot trades with it. */
+  deleteKey(id: string, caller: AdminCaller, reason?: string): Promise<AdminResult<ExchangeKeyInfo>>;
 
   listViolations(q?: ViolationQuery): Promise<ViolationRow[]>;
   /** Releases an open violation; resumes its trader when nothing else holds it (audited). */
@@ -541,6 +595,40 @@ export function createAdminApi(deps: AdminDeps): AdminApi {
     return done(after, `exchange key …${after.hint} ${verb}`);
   };
 
+  /** When each key was last checked by a command of this layer (the store keeps no such time). */
+  const checkedAt = new Map<string, number>();
+  const managesKeys = (caller: AdminCaller) => GRANTS[caller.role].has('keys.manage');
+  const keyLabel = (k: ExchangeKeyInfo) => `${k.exchange} …${k.hint}`;
+
+  /** Runs the venue check; a throw is `unreachable` with its message (the key is kept). */
+  const validate = async (key: ExchangeKeyInfo, by: string): Promise<KeyValidation> => {
+    if (key.exchange === 'paper') return { keyId: key.id, status: 'skipped', reason: 'paper keys are not checked against a venue' };
+    if (!deps.validateKey) return { keyId: key.id, status: 'skipped', reason: 'this node does not check keys against the venues' };
+    let v: KeyValidation;
+    try {
+      v = await deps.validateKey(key.id, by);
+    } catch (err) {
+      return { keyId: key.id, status: 'unreachable', reason: errorMessage(err) };
+    }
+    if (v.status === 'valid' || v.status === 'invalid') checkedAt.set(key.id, clock.now());
+    return v;
+  };
+
+  /** The key when it exists and the caller may act on it (its owner, or `keys.manage`). */
+  const ownKey = async (id: string, caller: AdminCaller, action: string): Promise<{ ok: true; key: ExchangeKeyInfo } | { ok: false; refusal: AdminResult<never> }> => {
+    const key = await keyStore.get(id);
+    if (!key) return { ok: false, refusal: refuse('not_found', `no exchange key ${id}`) };
+    if (key.userId !== caller.userId && !managesKeys(caller)) {
+      await audit(caller, `exchange_key.${action}`, { type: 'exchange_key', id }, `${caller.label} may not ${action} exchange key ${id} of another user`, null, null, 'refused');
+      return { ok: false, refusal: refuse('forbidden', `exchange key ${id} is not yours`) };
+    }
+    return { ok: true, key };
+  };
+
+  /** Live traders bound to a key (a paper trader's account is never a key). */
+  const tradersOn = async (keyIds: ReadonlySet<string>): Promise<TraderRecord[]> =>
+    (await store.traders.list()).filter((t) => t.venue !== 'paper' && keyIds.has(t.accountId));
+
   return {
     async listUsers(q = {}) {
       const limit = Math.max(1, Math.min(500, q.limit ?? 50));
@@ -712,6 +800,105 @@ export function createAdminApi(deps: AdminDeps): AdminApi {
     revokeKey: (id, caller, reason) => keyCommand('revoke', id, caller, reason),
     disableKey: (id, caller, reason) => keyCommand('disable', id, caller, reason),
     enableKey: (id, caller, reason) => keyCommand('enable', id, caller, reason),
+
+    async userKeys(userId) {
+      const keys = await keyStore.list({ userId });
+      if (keys.length === 0) return [];
+      const [traders, history] = await Promise.all([tradersOn(new Set(keys.map((k) => k.id))), keyStore.history({ userId, limit: 1000 })]);
+      const lastVerdict = new Map<string, number>();
+      for (const e of history) {
+        if (e.action !== 'validated' && e.action !== 'invalidated') continue;
+        lastVerdict.set(e.keyId, Math.max(lastVerdict.get(e.keyId) ?? 0, e.at));
+      }
+      return keys.map((k) => {
+        const times = [lastVerdict.get(k.id), checkedAt.get(k.id)].filter((t): t is number => t !== undefined);
+        return {
+          ...k,
+          bots: traders.filter((t) => t.accountId === k.id).map((t) => ({ traderId: t.id as string, traderName: t.name })),
+          lastCheckedAt: times.length ? Math.max(...times) : null,
+        };
+      });
+    },
+
+    async addKey(input, caller) {
+      const parsed = NewKeyInput.safeParse(input);
+      if (!parsed.success) return refuse('invalid', describeIssues(parsed.error));
+      const k = parsed.data;
+      if (k.userId !== caller.userId && !managesKeys(caller)) {
+        await audit(caller, 'exchange_key.add', { type: 'user', id: k.userId }, `${caller.label} may not add an exchange key for another user`, null, null, 'refused');
+        return refuse('forbidden', 'you may add exchange keys only for yourself');
+      }
+      const owner = await accounts.store.users.get(k.userId);
+      if (!owner) return refuse('not_found', `no user with id ${k.userId}`);
+      let key: ExchangeKeyInfo;
+      try {
+        key = await keyStore.add(k, caller.label);
+      } catch (err) {
+        if (err instanceof KeyStoreError) return refuse(err.code === 'unknown_user' ? 'not_found' : 'invalid', err.message);
+        throw err;
+      }
+      const validation = await validate(key, caller.label);
+      const after = (await keyStore.get(key.id)) ?? key;
+      const verdict = validationText(key.exchange, validation);
+      await audit(
+        caller,
+        'exchange_key.add',
+        { type: 'exchange_key', id: key.id },
+        `${caller.label} added exchange key ${key.id} (${keyLabel(key)}, "${key.label}") for ${owner.email}; check: ${verdict}`,
+        null,
+        { userId: key.userId, exchange: key.exchange, label: key.label, hint: key.hint, status: after.status, statusReason: after.statusReason, check: validation.status },
+      );
+      return done({ key: after, validation }, `exchange key ${keyLabel(key)} added. ${verdict}`);
+    },
+
+    async checkKey(id, caller) {
+      const found = await ownKey(id, caller, 'check');
+      if (!found.ok) return found.refusal;
+      const before = found.key;
+      const validation = await validate(before, caller.label);
+      const after = (await keyStore.get(id)) ?? before;
+      const verdict = validationText(before.exchange, validation);
+      await audit(
+        caller,
+        'exchange_key.check',
+        { type: 'exchange_key', id },
+        `${caller.label} checked exchange key ${id} (${keyLabel(before)}) of ${before.userId}: ${verdict}`,
+        { status: before.status, statusReason: before.statusReason },
+        { status: after.status, statusReason: after.statusReason, check: validation.status },
+      );
+      return done({ key: after, validation }, `exchange key ${keyLabel(before)}: ${verdict}`);
+    },
+
+    async deleteKey(id, caller, reason) {
+      const problem = reasonProblem(reason, false);
+      if (problem) return refuse('invalid', problem);
+      const found = await ownKey(id, caller, 'delete');
+      if (!found.ok) return found.refusal;
+      const key = found.key;
+      const bound = await tradersOn(new Set([id]));
+      if (bound.length > 0) {
+        const names = bound.map((t) => `${t.name} (${t.id})`).join(', ');
+        await audit(caller, 'exchange_key.delete', { type: 'exchange_key', id }, `exchange key ${id} is in use by ${names}`, { status: key.status }, null, 'refused');
+        return refuse('conflict', `exchange key ${keyLabel(key)} is used by ${bound.length === 1 ? 'the bot' : 'the bots'} ${names}: delete ${bound.length === 1 ? 'it' : 'them'} or move ${bound.length === 1 ? 'it' : 'them'} to another key first`);
+      }
+      const why = reason?.trim() || undefined;
+      try {
+        await keyStore.delete(id, caller.label, why);
+      } catch (err) {
+        if (err instanceof KeyStoreError) return refuse(err.code === 'not_found' ? 'not_found' : 'conflict', err.message);
+        throw err;
+      }
+      checkedAt.delete(id);
+      await audit(
+        caller,
+        'exchange_key.delete',
+        { type: 'exchange_key', id },
+        `${caller.label} deleted exchange key ${id} (${keyLabel(key)}, "${key.label}") of ${key.userId}${why ? `: ${why}` : ''}`,
+        { status: key.status, exchange: key.exchange, label: key.label, hint: key.hint },
+        null,
+      );
+      return done(key, `exchange key ${keyLabel(key)} deleted`);
+    },
 
     async listViolations(q = {}) {
       const limit = Math.max(1, Math.min(1000, q.limit ?? 200));

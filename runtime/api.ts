@@ -60,6 +60,8 @@ export interface HealthInfo {
   readonly tradingPaused: boolean;
   readonly pool: { readonly threads: number; readonly queued: number; readonly completed: number };
   readonly market: { readonly lastCandleAt: number | null; readonly symbols: number };
+  /** Live venues in use: requests, rate-limit budget and hits (empty when no live trader runs). */
+  readonly exchanges: readonly ExchangeStats[];
   readonly now: number;
 }
 
@@ -97,6 +99,53 @@ export interface StrategiesView {
   readonly versions: readonly StrategyVersionRow[];
   readonly files: readonly StrategyFileRecord[];
 }
+
+/** Request counters of one live venue (per exchange, across its keys and this node's IP). */
+export interface ExchangeStats {
+  readonly venue: string;
+  /** Exchange keys with an open connection. */
+  readonly keys: number;
+  /** Traders trading on this venue. */
+  readonly traders: number;
+  /** Requests granted by the venue's IP budget since start. */
+  readonly requests: number;
+  /** Weight (or requests) used in the IP budget's current window, and its capacity. */
+  readonly weightUsed: number;
+  readonly weightCapacity: number;
+  /** Rate-limit answers (HTTP 429/418 or the venue's code) since start. */
+  readonly rateLimitHits: number;
+  /** Requests waiting for budget now. */
+  readonly queued: number;
+  /** Until when the venue told us to back off (epoch ms), or null. */
+  readonly pausedUntil: number | null;
+}
+
+/** What a new bot is made of (`createBot`). */
+export interface NewBotInput {
+  readonly name: string;
+  /** The owner: the bot trades for this user (and with one of this user's exchange keys when live). */
+  readonly userId: string;
+  /** The group (manager) the bot runs under. */
+  readonly managerId: string;
+  readonly strategy: { readonly name: string; readonly version: number };
+  /** Strategy params, validated against the version's schema; null: the version's defaults. */
+  readonly params: Readonly<Record<string, unknown>> | null;
+  /** `paper` or a live venue: `binanceusdm`, `bybit`, `okx`, `bitget`. */
+  readonly venue: string;
+  /** Live venues: the owner's exchange key of that venue the bot trades with. Paper: null. */
+  readonly keyId: string | null;
+  /** USDT as a decimal string: the paper account's starting balance; for a live bot the capital its ROE is measured against. */
+  readonly initialCapital: string;
+  /** 1 to 125. */
+  readonly leverage: number;
+  /** Create it paused (an operator resumes it) instead of running at once. */
+  readonly startPaused?: boolean;
+}
+
+/** The result of `createBot`. */
+export type CreateBotResult =
+  | { readonly ok: true; readonly message: string; readonly botId: string }
+  | { readonly ok: false; readonly code: 'invalid' | 'not_found' | 'conflict'; readonly error: string };
 
 /** A change the console streams over SSE. */
 export type LiveChange =
@@ -170,6 +219,21 @@ export interface PlatformApi {
     params: Readonly<Record<string, unknown>> | null,
     who: Actor,
   ): Promise<CommandResult>;
+  /**
+   * Creates a bot: stores its record (a paper bot gets its own paper account funded with
+   * `initialCapital`) and starts its trader under the manager, running or paused. Refuses an
+   * unknown user, manager, strategy version or key, params the version's schema rejects, a key
+   * of another user or venue, a revoked/disabled/invalid key, and a name already used by one of
+   * the user's bots. Audited.
+   */
+  createBot(input: NewBotInput, who: Actor): Promise<CreateBotResult>;
+  /**
+   * Settles a live bot that reconciliation paused (scope `risk`, by `reconcile`): `accept` takes
+   * the venue's positions and foreign open orders as the bot's new baseline; `recheck` compares
+   * again after the operator corrected the account on the venue. When nothing is left to decide
+   * the bot resumes; otherwise the command is refused with the differences. Audited.
+   */
+  resolveReconciliation(traderId: string, decision: 'accept' | 'recheck', who: Actor): Promise<CommandResult>;
   recentEvents(limit: number): Promise<readonly EventRecord[]>;
   /** Subscribes to live changes; returns the unsubscribe function. */
   subscribe(listener: (change: LiveChange) => void): () => void;

@@ -20,6 +20,9 @@ import {
 } from './market/index.ts';
 import type { CandleRecord, CandlesRepo, EventRecord } from './store/types.ts';
 
+/** The most 1-minute candles each venue returns per request (OKX: 300 recent, 100 from history). */
+const OHLCV_PAGE: Readonly<Record<CcxtVenue, number>> = { binanceusdm: 1000, bybit: 1000, okx: 100, bitget: 1000 };
+
 /** The feeds `MARKET_FEED` names. */
 export type MarketFeedKind = 'synthetic' | CcxtVenue;
 
@@ -126,7 +129,8 @@ export function createMarketFeed(opts: MarketFeedOptions): MarketFeed {
     windows: opts.windows,
     clock: opts.clock,
     backfillBars: opts.backfillBars,
-    ...(opts.pageLimit !== undefined ? { pageLimit: opts.pageLimit } : {}),
+    // The venue's largest candle page: a shorter answer than asked for would leave a gap.
+    pageLimit: Math.min(opts.pageLimit ?? OHLCV_PAGE[venue], OHLCV_PAGE[venue]),
     ...(opts.onCandle ? { onCandle: opts.onCandle } : {}),
     onStale: (s) => {
       opts.log?.warn({ venue, symbol: s }, 'market data stale');

@@ -4,8 +4,10 @@
  * persisted states, and drives rebalance cycles on every closed candle. The actors hold no I/O:
  * every effect they name is provided here.
  */
-import { createActor, fromPromise, type AnyActorRef, type Subscription } from 'xstate';
+import { randomBytes } from 'node:crypto';
+import { createActor, type AnyActorRef, type Subscription } from 'xstate';
 import {
+  fromCancellable,
   managerMachine,
   observeSafely,
   supervisorMachine,
@@ -13,6 +15,7 @@ import {
   traderStateDetail,
   traderStatus,
   DEFAULT_POLICY,
+  type CancelSignal,
   type ComputeTargetsInput,
   type ExecuteRebalanceInput,
   type LoadTraderInput,
@@ -45,10 +48,13 @@ import type { Logger } from './log.ts';
 import { createCandleWindows } from './market/window.ts';
 import { createMarketFeed, createStaleDataGuard } from './market-feed.ts';
 import { createRateLimits } from './exchange/ccxt/index.ts';
-import { createLiveAccounts, traderFailureCommands } from './live.ts';
-import { reconcileTrader } from './reconciliation.ts';
+import { createLiveAccounts, isLiveVenue, traderFailureCommands } from './live.ts';
+import { acceptVenueState, reconcileTrader } from './reconciliation.ts';
+import { createBotCommand } from './bots.ts';
 import { createMetricsCollector, type MetricsCollector } from './metrics/index.ts';
 import { executeRebalance, TradingHalted, type RebalanceReport } from './rebalance/execute.ts';
+import { exitLevelsFromOrders, type ManagedExits, type PriceRange } from './rebalance/index.ts';
+import { venueCapabilities } from './exchange/ccxt/index.ts';
 import {
   createRiskPolicyEngine,
   createRiskPolicyStore,
@@ -114,6 +120,8 @@ export interface NodeOptions {
   readonly print?: (text: string) => void;
   /** Actor timers (restart backoff); defaults to real timers with `clock.now`. */
   readonly actorClock?: { now(): number; setTimeout(fn: (...a: unknown[]) => void, ms: number): unknown; clearTimeout(id: unknown): void };
+  /** Ids of new bots (default `t-` + 12 random hex digits). */
+  readonly newTraderId?: () => string;
 }
 
 /** A running node. */
@@ -379,6 +387,51 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     computeBatch: (v, items) => pool.computeBatch(v, items),
   });
 
+  /**
+   * Reconciles a live trader with its venue account; what is flagged pauses it (scope `risk`)
+   * and closes the gate to it at once. True when it was paused.
+   */
+  const reconcileLive = async (t: TraderRecord, ex: Exchange): Promise<boolean> => {
+    const r = await reconcileTrader(ex, store, t, { at: clock.now() });
+    r.commands.events.forEach(emit);
+    for (const a of r.commands.audit) await accounts.audit.record(a);
+    for (const send of r.commands.sends) {
+      gate.blockTrader(send.traderId);
+      queueMicrotask(() => views.get(send.traderId)?.ref.send(send.event));
+    }
+    return r.commands.sends.length > 0;
+  };
+
+  /**
+   * Stop-loss / take-profit the runtime watches for a live trader whose venue cannot attach them
+   * to the entry order (Binance): the levels of its filled orders, and each symbol's high and low
+   * over the closed candles since the level was set, up to this cycle's candle.
+   */
+  const managedExitsFor = async (t: TraderRecord, candleTime: number): Promise<ManagedExits | undefined> => {
+    if (!isLiveVenue(t.venue) || venueCapabilities(t.venue).attachedStops) return undefined;
+    const levels = exitLevelsFromOrders(await store.orders.listForTrader(t.id, { statuses: ['closed', 'open'] }));
+    const ranges: Record<string, PriceRange> = {};
+    for (const [symbol, level] of Object.entries(levels)) {
+      if (!windows.has(symbol)) continue;
+      // Candles that closed after the level was set (the one it was set in counts: stops fire early rather than late).
+      const n = Math.min(windows.capacity, Math.max(1, Math.floor((candleTime - level.since) / 60_000) + 2));
+      const highs = windows.readSpan(symbol, 'high', n, candleTime);
+      const lows = windows.readSpan(symbol, 'low', n, candleTime);
+      const closes = windows.readSpan(symbol, 'close', 1, candleTime);
+      if (highs.from === null || closes.values.length === 0) continue;
+      let high = -Infinity;
+      let low = Infinity;
+      for (let i = 0; i < highs.values.length; i++) {
+        if (highs.from + (i + 1) * 60_000 <= level.since) continue;
+        high = Math.max(high, highs.values[i]!);
+        low = Math.min(low, lows.values[i]!);
+      }
+      if (high === -Infinity) continue;
+      ranges[symbol] = { high: String(high), low: String(low), close: String(closes.values[0]) };
+    }
+    return { levels, ranges };
+  };
+
   const traderInput = (t: TraderRecord): TraderInput => {
     const s = persisted.get(t.id);
     const desired: TraderInput['desired'] =
@@ -471,7 +524,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
         actors: {
           trader: traderMachine.provide({
             actors: {
-              loadTrader: fromPromise(async ({ input }: { input: LoadTraderInput }) => {
+              loadTrader: fromCancellable(async ({ input }: { input: LoadTraderInput }) => {
                 // The boot load uses the row read with every other trader; a later (re)load reads
                 // it again, since an operator may have changed it.
                 const cached = firstLoad.delete(input.traderId) ? traderRecords.get(input.traderId) : undefined;
@@ -484,24 +537,24 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
                   if (!venue.hasAccount(t.accountId)) venue.openAccount(t.accountId, t.initialCapital);
                 } else {
                   // A live account is opened (and its key checked), then reconciled with our records.
-                  const ex = opts.liveAccount ? accountOf(t) : await live.ensure(t);
-                  const r = await reconcileTrader(ex, store, t, { at: clock.now() });
-                  r.commands.events.forEach(emit);
-                  for (const a of r.commands.audit) await accounts.audit.record(a);
-                  for (const send of r.commands.sends) {
-                    gate.blockTrader(send.traderId);
-                    queueMicrotask(() => views.get(send.traderId)?.ref.send(send.event));
-                  }
+                  await reconcileLive(t, opts.liveAccount ? accountOf(t) : await live.ensure(t));
                 }
                 const view = views.get(t.id);
                 if (view) (view as { record: TraderRecord }).record = t;
                 return { strategyRef: Ids.strategy(t.strategyName, t.strategyVersion) };
               }),
-              computeTargets: fromPromise(
-                async ({ input, signal }: { input: ComputeTargetsInput; signal: AbortSignal }) => {
+              computeTargets: fromCancellable(
+                async ({ input, signal }: { input: ComputeTargetsInput; signal: CancelSignal }) => {
                   const t = traderRecords.get(input.traderId);
                   if (!t) throw new Error(`trader ${input.traderId} is not loaded`);
                   const ex = accountOf(t);
+                  // Every cycle of a live trader starts from the venue's word: a manual change on
+                  // the exchange is adopted or flagged (and the trader paused) before it trades.
+                  if (t.venue !== 'paper' && (await reconcileLive(t, ex))) {
+                    await new Promise<void>((r) => setImmediate(r));
+                    if (signal.aborted) return {};
+                    throw new Error('reconciliation paused the trader');
+                  }
                   const [bal, positions] = await Promise.all([ex.fetchBalance(), ex.fetchPositions()]);
                   const equity = Number(bal.equity);
                   const pos: Record<string, { side: 'long' | 'short'; amount: number; entryPrice: number; weight: number }> = {};
@@ -553,19 +606,20 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
                   }
                 },
               ),
-              executeRebalance: fromPromise<unknown, ExecuteRebalanceInput>(
+              executeRebalance: fromCancellable<unknown, ExecuteRebalanceInput>(
                 async ({
                   input,
                   signal,
                 }: {
                   input: ExecuteRebalanceInput;
-                  signal: AbortSignal;
+                  signal: CancelSignal;
                 }) => {
                   const t = traderRecords.get(input.traderId);
                   if (!t) throw new Error(`trader ${input.traderId} is not loaded`);
                   let report: RebalanceReport | null = null;
                   let failure: string | null = null;
                   try {
+                    const managedExits = await managedExitsFor(t, input.candleTime);
                     report = await executeRebalance(
                       {
                         clock,
@@ -584,7 +638,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
                       },
                       exchangeOf(t),
                       { id: t.id, managerId: t.managerId, leverage: t.leverage, limits: resolveLimits(t.riskLimits) },
-                      { cycleId: input.cycleId, targets: input.targets },
+                      { cycleId: input.cycleId, targets: input.targets, ...(managedExits ? { managedExits } : {}) },
                       signal,
                     );
                   } catch (err) {
@@ -674,6 +728,33 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       if (view) (view as { record: TraderRecord }).record = t;
     },
     audit: accounts.audit,
+    createBot: (input, who) => createBot(input, who),
+    resolveReconciliation: async (traderId, decision, who) => {
+      const v = views.get(traderId);
+      if (!v || v.record.venue === 'paper') return { ok: false, error: 'only a live bot is reconciled' };
+      const t = v.record;
+      try {
+        const ex = accountOf(t);
+        if (decision === 'accept') await acceptVenueState(ex, store, t.id, { at: clock.now() });
+        const r = await reconcileTrader(ex, store, t, { at: clock.now() });
+        r.commands.events.filter((e) => e.type === 'reconcile.adopted').forEach(emit);
+        if (r.flagged.length > 0) return { ok: false, error: `the venue still differs: ${r.flagged.map((d) => d.message).join('; ')}` };
+      } catch (err) {
+        return { ok: false, error: `could not reach ${t.venue}: ${errorMessage(err)}` };
+      }
+      emit({
+        at: clock.now(),
+        type: 'reconcile.resolved',
+        severity: 'info',
+        traderId: t.id,
+        managerId: t.managerId,
+        actor: who.by,
+        message: decision === 'accept' ? `${who.by} accepted the venue's positions and orders as ${t.name}'s baseline` : `${who.by} re-checked ${t.name}: the venue matches`,
+      });
+      v.ref.send({ type: 'trader.resume', by: who.by, scope: 'risk', at: clock.now() });
+      return { ok: true, message: decision === 'accept' ? `${t.name}: venue state accepted, reconciliation pause lifted` : `${t.name}: venue matches, reconciliation pause lifted` };
+    },
+    exchanges: () => live.stats(),
   });
 
   // Observe every trader snapshot: persist state changes, write events, feed the console.
@@ -893,6 +974,66 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     }
   }
 
+  /** Bots created from the console or the API: stored, then started under their manager. */
+  const createBot = createBotCommand({
+    clock,
+    user: async (id) => {
+      const u = await accounts.store.users.get(id);
+      return u ? { id: u.id, status: u.status } : null;
+    },
+    managers: () => managerRecords,
+    traders: () => traderRecords.values(),
+    version: (name, version) => {
+      const v = registry.get(name, version);
+      return v ? { defaults: v.meta.defaults } : null;
+    },
+    key: (id) => keyStore.get(id),
+    dryRun: async (ref, params, equity) => {
+      const v = registry.get(ref.name, ref.version);
+      if (!v) return { ok: false, error: 'unknown version' };
+      const res = await pool.computeBatch({ ref: `${v.name}@${v.version}`, compiled: v.compiled }, [
+        { traderId: 'new-bot', params, now: lastCandle ?? clock.now(), equity, positions: {} },
+      ]);
+      const r = res.get('new-bot');
+      if (!r) return { ok: false, error: 'no result from the strategy pool' };
+      return r.ok ? { ok: true } : { ok: false, error: r.error.message };
+    },
+    newId: opts.newTraderId ?? (() => `t-${randomBytes(6).toString('hex')}`),
+    save: (t) => store.traders.upsert(t),
+    start: async (t, pause) => {
+      traderRecords.set(t.id, t);
+      if (t.venue === 'paper' && !venue.hasAccount(t.accountId)) {
+        venue.openAccount(t.accountId, t.initialCapital);
+        await venue.flush();
+      }
+      const mref = managerRefs.get(t.managerId);
+      if (!mref) throw new Error(`group ${t.managerId} is not running`);
+      const input: TraderInput = {
+        traderId: t.id,
+        managerId: t.managerId,
+        strategyRef: Ids.strategy(t.strategyName, t.strategyVersion),
+        desired: pause ? 'paused' : 'running',
+        pause,
+        pauses: pause ? { trader: pause } : null,
+        error: null,
+        lastCycleAt: null,
+      };
+      mref.send({ type: 'manager.addTraders', traders: [input] });
+      const tref = (mref.getSnapshot().context as ManagerContext).traders[t.id];
+      if (!tref) throw new Error(`trader ${t.id} was not spawned`);
+      observeTrader(t, tref);
+      emit({
+        at: clock.now(),
+        type: 'trader.created',
+        severity: 'info',
+        traderId: t.id,
+        managerId: t.managerId,
+        actor: 'console',
+        message: `${t.name} created (${t.strategyName}@${t.strategyVersion}, ${t.venue})${pause ? ', paused' : ''}`,
+      });
+    },
+  });
+
   const metrics: MetricsCollector = createMetricsCollector({
     clock,
     repo: store.metrics,
@@ -918,6 +1059,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     store,
     keyStore,
     risk,
+    validateKey: (id, by) => live.validateKey(id, by),
     managerOf: (id) => traderRecords.get(id)?.managerId,
     positions: async (id) => {
       const t = traderRecords.get(id);

@@ -10,9 +10,12 @@ import type {
   BotDetail,
   BotRow,
   CommandResult,
+  CreateBotResult,
+  ExchangeStats,
   HealthInfo,
   LiveChange,
   ManagerRow,
+  NewBotInput,
   PlatformApi,
   PlatformStatus,
   StrategiesView,
@@ -58,6 +61,12 @@ export interface PlatformDeps {
   positions(traderId: string): Promise<readonly Position[]>;
   /** Where every command is recorded with who, from where, and the state before and after. */
   readonly audit?: AuditSink;
+  /** Creates a bot (the node stores it and spawns its trader); absent: refused. */
+  createBot?(input: NewBotInput, who: Actor): Promise<CreateBotResult>;
+  /** Accepts or re-checks a reconciliation difference and resumes the bot (the node's live accounts). */
+  resolveReconciliation?(traderId: string, decision: 'accept' | 'recheck', who: { by: string; reason: string }): Promise<CommandResult>;
+  /** Request counters of the live venues in use. */
+  exchanges?(): readonly ExchangeStats[];
 }
 
 const MAX_REASON = 500;
@@ -190,6 +199,7 @@ export function createPlatformApi(deps: PlatformDeps): PlatformApiImpl {
         tradingPaused: platformStatus().tradingPaused,
         pool: { threads: ps.threads, queued: ps.queued, completed: ps.completed },
         market: { lastCandleAt: deps.lastCandleAt(), symbols: deps.symbols },
+        exchanges: deps.exchanges?.() ?? [],
         now: deps.clock.now(),
       };
     },
@@ -455,6 +465,35 @@ export function createPlatformApi(deps: PlatformDeps): PlatformApiImpl {
       return ok(`${v.record.name} now runs ${ref.name}@${ref.version}`);
     },
 
+    async createBot(input, w) {
+      if (!deps.createBot) return { ok: false, code: 'invalid', error: 'this node cannot create bots' };
+      return deps.createBot(input, w);
+    },
+
+    async resolveReconciliation(traderId, decision, a) {
+      const v = deps.views.get(traderId);
+      if (!v) return fail(`no bot with id ${traderId}`);
+      if (decision !== 'accept' && decision !== 'recheck') return fail('the decision must be accept or recheck');
+      const w = who(a, decision === 'accept' ? 'venue state accepted' : 'venue corrected, re-checked');
+      if (typeof w === 'string') return fail(w);
+      const held = (v.pauses as PauseSet).risk;
+      if (v.status !== 'paused' || held?.by !== 'reconcile') return fail(`${v.record.name} is not paused by reconciliation`);
+      if (!deps.resolveReconciliation) return fail('this node has no live accounts');
+      const r = await deps.resolveReconciliation(traderId, decision, w);
+      if (!r.ok) return r;
+      await settleCommand(
+        decision === 'accept' ? 'command.reconcile_accept' : 'command.reconcile_recheck',
+        w.by,
+        `${w.by} ${decision === 'accept' ? 'accepted the venue state of' : 're-checked'} ${v.record.name}: ${w.reason}`,
+        {},
+        traderId,
+        v.record.managerId,
+      );
+      const after = deps.views.get(traderId);
+      if (after?.status === 'paused') return ok(`${r.message}; ${v.record.name} stays paused (${after.pause?.scope ?? 'unknown'} pause)`);
+      return r;
+    },
+
     recentEvents(limit) {
       return deps.store.events.recent({ limit: Math.max(1, Math.min(500, limit)) });
     },
@@ -569,6 +608,18 @@ function withAudit(api: PlatformApiImpl, deps: PlatformDeps, sink: AuditSink): P
     resumeAll: (a) => run('platform.resume_all', { type: 'platform', id: null }, a, {}, () => api.resumeAll(a)),
     pauseUser: (id, a) => run('user.pause_bots', { type: 'user', id }, a, {}, () => api.pauseUser(id, a)),
     resumeUser: (id, a) => run('user.resume_bots', { type: 'user', id }, a, {}, () => api.resumeUser(id, a)),
+    resolveReconciliation: (traderId, decision, a) =>
+      run(`bot.reconcile_${decision === 'accept' ? 'accept' : 'recheck'}`, { type: 'trader', id: traderId }, a, {}, () =>
+        api.resolveReconciliation(traderId, decision, a),
+      ),
+    createBot: (input, a) =>
+      run(
+        'bot.create',
+        { type: 'user', id: typeof input?.userId === 'string' ? input.userId : '' },
+        a,
+        { requested: { name: input?.name, managerId: input?.managerId, strategy: input?.strategy, venue: input?.venue, keyId: input?.keyId, initialCapital: input?.initialCapital, leverage: input?.leverage, startPaused: input?.startPaused ?? false } },
+        () => api.createBot(input, a),
+      ),
     assignStrategy: (traderId, ref, params, a) =>
       run('bot.assign_strategy', { type: 'trader', id: traderId }, a, { requested: { ref: `${ref.name}@${ref.version}`, params } }, () =>
         api.assignStrategy(traderId, ref, params, a),

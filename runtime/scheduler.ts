@@ -14,7 +14,7 @@ const RESOLVE_SLICE = 200;
 export interface ComputeRequest {
   readonly ref: string;
   readonly item: ComputeItem;
-  readonly signal?: AbortSignal;
+  readonly signal?: { readonly aborted: boolean };
 }
 
 /** What the scheduler hands back: the targets and the candle range the strategy read. */

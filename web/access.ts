@@ -46,6 +46,11 @@ export const ROUTES: readonly RouteRule[] = [
   // Console pages and commands.
   { method: 'GET', path: '/', permission: 'console.view' },
   { method: 'GET', path: '/bots', permission: 'bots.read' },
+  // A new bot (before `/bots/:id`, which would match `/bots/new`): the group and owner are checked against the scope.
+  { method: 'GET', path: '/bots/new', permission: 'bots.create' },
+  { method: 'GET', path: '/bots/new/keys', permission: 'bots.create' },
+  { method: 'GET', path: '/bots/new/strategy-fields', permission: 'bots.create' },
+  { method: 'POST', path: '/bots', permission: 'bots.create', scope: 'manager' },
   { method: 'GET', path: '/bots/:id', permission: 'bots.read', scope: 'trader' },
   { method: 'GET', path: '/bots/:id/assign-fields', permission: 'bots.assign_strategy', scope: 'trader' },
   { method: 'POST', path: '/bots/:id/pause', permission: 'bots.pause', scope: 'trader' },
@@ -74,6 +79,11 @@ export const ROUTES: readonly RouteRule[] = [
 
   { method: 'POST', path: '/account/tokens', permission: 'account.manage' },
   { method: 'POST', path: '/account/tokens/:id/revoke', permission: 'account.manage' },
+  // One's own exchange keys (another user's only with keys.manage, checked by the admin layer).
+  { method: 'GET', path: '/account/exchange-keys', permission: 'keys.own' },
+  { method: 'POST', path: '/account/exchange-keys', permission: 'keys.own' },
+  { method: 'POST', path: '/account/exchange-keys/:id/check', permission: 'keys.own' },
+  { method: 'POST', path: '/account/exchange-keys/:id/delete', permission: 'keys.own' },
 
   // Users.
   { method: 'GET', path: '/users', permission: 'users.read' },
@@ -101,6 +111,7 @@ export const ROUTES: readonly RouteRule[] = [
   { method: 'GET', path: '/api/v1/openapi.json', permission: null, kind: 'api' },
   { method: 'GET', path: '/api/v1/me', permission: 'console.view', kind: 'api' },
   { method: 'GET', path: '/api/v1/bots', permission: 'bots.read', kind: 'api' },
+  { method: 'POST', path: '/api/v1/bots', permission: 'bots.create', kind: 'api', scope: 'manager' },
   { method: 'GET', path: '/api/v1/bots/:id', permission: 'bots.read', kind: 'api', scope: 'trader' },
   { method: 'POST', path: '/api/v1/bots/:id/pause', permission: 'bots.pause', kind: 'api', scope: 'trader' },
   { method: 'POST', path: '/api/v1/bots/:id/resume', permission: 'bots.resume', kind: 'api', scope: 'trader' },
@@ -117,6 +128,10 @@ export const ROUTES: readonly RouteRule[] = [
   { method: 'POST', path: '/api/v1/keys/:id/revoke', permission: 'keys.manage', kind: 'api' },
   { method: 'POST', path: '/api/v1/keys/:id/disable', permission: 'keys.manage', kind: 'api' },
   { method: 'POST', path: '/api/v1/keys/:id/enable', permission: 'keys.manage', kind: 'api' },
+  { method: 'GET', path: '/api/v1/exchange-keys', permission: 'keys.own', kind: 'api' },
+  { method: 'POST', path: '/api/v1/exchange-keys', permission: 'keys.own', kind: 'api' },
+  { method: 'POST', path: '/api/v1/exchange-keys/:id/check', permission: 'keys.own', kind: 'api' },
+  { method: 'DELETE', path: '/api/v1/exchange-keys/:id', permission: 'keys.own', kind: 'api' },
   { method: 'GET', path: '/api/v1/violations', permission: 'risk.read', kind: 'api' },
   { method: 'POST', path: '/api/v1/violations/:id/release', permission: 'risk.release', kind: 'api' },
   { method: 'GET', path: '/api/v1/policies', permission: 'risk.read', kind: 'api' },

@@ -16,9 +16,11 @@ import { accountRoutes } from './routes/account.tsx';
 import { authRoutes } from './routes/auth.tsx';
 import { botsRoutes } from './routes/bots.tsx';
 import { eventsRoutes } from './routes/events.tsx';
+import { exchangeKeysRoutes } from './routes/exchange-keys.tsx';
 import { healthRoutes } from './routes/health.tsx';
 import { managersRoutes } from './routes/managers.tsx';
 import { meRoutes } from './routes/me.tsx';
+import { newBotRoutes } from './routes/new-bot.tsx';
 import { platformRoutes } from './routes/platform.tsx';
 import { riskRoutes } from './routes/risk.tsx';
 import { securityRoutes } from './routes/security.tsx';
@@ -128,9 +130,12 @@ export function createWebApp(webDeps: WebDeps): Hono<AppEnv> {
 
   app.route('/', authRoutes(deps));
   app.route('/', accountRoutes(deps));
+  app.route('/', exchangeKeysRoutes(deps));
   app.route('/', sessionsRoutes(deps));
   app.route('/', meRoutes(deps));
   app.get('/', (c) => c.redirect('/bots', 302));
+  // Before the bots routes: `/bots/:id` would take `/bots/new`.
+  app.route('/', newBotRoutes(deps));
   app.route('/', botsRoutes(deps));
   app.route('/', managersRoutes(deps));
   app.route('/', platformRoutes(deps));

@@ -5,11 +5,17 @@
  * |----------|-------------------------------|---------------------------------------------------|
  * | admin    | everything                    | everything, users, sessions (Force Logout)        |
  * | operator | everything, users, security   | every bot and group, Pause All / Resume All;      |
- * |          | and audit                     | suspend users, exchange keys, risk violations and |
- * |          |                               | policies                                          |
- * | manager  | the traders of their groups   | those traders and groups                          |
- * | user     | their own traders             | pause / resume their own traders                  |
+ * |          | and audit                     | create bots; suspend users, exchange keys, risk   |
+ * |          |                               | violations and policies; their own keys           |
+ * | manager  | the traders of their groups   | those traders and groups; create bots in their    |
+ * |          |                               | groups; their own exchange keys                   |
+ * | user     | their own traders             | pause / resume their own traders; their own       |
+ * |          |                               | exchange keys (add, check, delete)                |
  * | viewer   | everything but users and audit| nothing but their own password and 2FA            |
+ *
+ * `keys.own` is one's own exchange keys; `keys.manage` anyone's (revoke, disable, enable, and
+ * adding, checking or deleting a key for another user). `bots.create` creates a bot in a group
+ * in scope (a manager: their groups).
  */
 
 /** The roles, most privileged first. */
@@ -30,6 +36,7 @@ export const PERMISSIONS = [
   'bots.resume',
   'bots.restart',
   'bots.assign_strategy',
+  'bots.create',
   'groups.read',
   'groups.pause',
   'groups.resume',
@@ -47,6 +54,7 @@ export const PERMISSIONS = [
   'security.read',
   'keys.read',
   'keys.manage',
+  'keys.own',
   'risk.read',
   'risk.release',
   'risk.policies',
@@ -60,6 +68,7 @@ export const MUTATING: ReadonlySet<Permission> = new Set<Permission>([
   'bots.resume',
   'bots.restart',
   'bots.assign_strategy',
+  'bots.create',
   'groups.pause',
   'groups.resume',
   'platform.pause_all',
@@ -69,6 +78,7 @@ export const MUTATING: ReadonlySet<Permission> = new Set<Permission>([
   'users.force_logout',
   'users.suspend',
   'keys.manage',
+  'keys.own',
   'risk.release',
   'risk.policies',
 ]);
@@ -84,6 +94,7 @@ export const GRANTS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
     'bots.resume',
     'bots.restart',
     'bots.assign_strategy',
+    'bots.create',
     'groups.pause',
     'groups.resume',
     'platform.pause_all',
@@ -95,6 +106,7 @@ export const GRANTS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
     'security.read',
     'keys.read',
     'keys.manage',
+    'keys.own',
     'risk.read',
     'risk.release',
     'risk.policies',
@@ -105,11 +117,13 @@ export const GRANTS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
     'bots.resume',
     'bots.restart',
     'bots.assign_strategy',
+    'bots.create',
     'groups.pause',
     'groups.resume',
     'account.manage',
+    'keys.own',
   ]),
-  user: new Set<Permission>(['console.view', 'bots.read', 'bots.pause', 'bots.resume', 'strategies.read', 'events.read', 'account.manage']),
+  user: new Set<Permission>(['console.view', 'bots.read', 'bots.pause', 'bots.resume', 'strategies.read', 'events.read', 'account.manage', 'keys.own']),
   viewer: new Set<Permission>([...READ, 'account.manage']),
 };
 

@@ -85,6 +85,13 @@ export const PAPER_VENUE = 'paper';
 
 /** Finished orders the venue keeps in memory per account by default. */
 export const PAPER_ORDER_HISTORY = 8;
+/**
+ * Client ids an account remembers for duplicate refusal (the newest ones). A retry reuses its id
+ * within the same cycle, so a few cycles' worth is plenty; the orders table (`insertPending`, a
+ * unique client id) is the runtime's own guard across any span. Bounded so that memory does not
+ * grow with every order ever placed (~70 B per id).
+ */
+export const PAPER_SEEN_IDS = 64;
 
 const ZERO = dec(0);
 const ONE = dec(1);
@@ -697,12 +704,22 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
     return null;
   }
 
+  /** Adds an id, forgetting the oldest once twice the bound is reached (a Set iterates oldest first). */
+  function remember(seen: Set<string>, cid: string): void {
+    seen.add(cid);
+    if (seen.size < 2 * PAPER_SEEN_IDS) return;
+    for (const old of seen) {
+      if (seen.size <= PAPER_SEEN_IDS) break;
+      seen.delete(old);
+    }
+  }
+
   function place(acc: AccountRec, req: OrderRequest): Order {
     const cid = req.clientOrderId;
     if (typeof cid !== 'string' || !CLIENT_ID.test(cid))
       throw new ExchangeError('order', `invalid clientOrderId ${JSON.stringify(cid)}: expected 1-32 characters of [A-Za-z0-9]`);
     if (isDuplicate(acc, cid)) throw new ExchangeError('duplicate', `duplicate clientOrderId ${cid} on paper account ${acc.id}`);
-    acc.seen?.add(cid);
+    if (acc.seen) remember(acc.seen, cid);
     acc.placedDuringLookups?.add(cid);
     acc.seq += 1;
     const base: Order = {
@@ -1147,14 +1164,14 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
         const openIds = new Set(acc.resting.map((r) => r.order.clientOrderId));
         const finished = list.filter((o) => !openIds.has(o.clientOrderId));
         for (const o of finished.slice(-historyLimit)) acc.orders.set(o.clientOrderId, o);
-        for (const o of list) acc.seen?.add(o.clientOrderId);
+        if (acc.seen) for (const o of list) remember(acc.seen, o.clientOrderId);
         // Every order takes one sequence number: holding that many, the venue holds them all.
         if (finished.length > historyLimit) acc.complete = false;
         else if (rebuilt.get(id) === acc) acc.complete = finished.length + openIds.size === acc.seq;
       }
       for (const acc of rebuilt.values()) {
         for (const r of acc.resting) acc.orders.set(r.order.clientOrderId, r.order);
-        for (const r of acc.resting) acc.seen?.add(r.order.clientOrderId);
+        if (acc.seen) for (const r of acc.resting) remember(acc.seen, r.order.clientOrderId);
         for (const sym of acc.positions.keys()) (symbols.get(sym) as SymbolRec).holders.add(acc);
         for (const r of acc.resting) (symbols.get(r.order.symbol) as SymbolRec).holders.add(acc);
       }

@@ -4,8 +4,9 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+// Types only: PGlite (~40 MiB once loaded) is imported when a node actually embeds it.
+import type { PGlite } from '@electric-sql/pglite';
+import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import postgres from 'postgres';
 
 /** The SQL client every repository uses (porsager's `postgres`). */
@@ -98,6 +99,7 @@ async function openEmbedded(opts: OpenDatabaseOptions): Promise<Database> {
   let server: PGLiteSocketServer | undefined;
   try {
     const fresh = inMemory || !hasDatabase(opts.dataDir);
+    const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
     db = await PGlite.create({
       dataDir: opts.dataDir,
       ...(fresh && opts.template ? { loadDataDir: opts.template } : {}),

@@ -26,8 +26,47 @@ import {
   type RiskPolicyStore,
   type ViolationRecord,
 } from '../../runtime/risk/index.ts';
+import type { KeyValidation } from '../../runtime/live.ts';
 import type { EventRecord, MetricRecord, Store, TraderRecord } from '../../runtime/store/types.ts';
 import { T0 } from './fake-api.ts';
+
+/** What the fake venue check answers next: a verdict, or an error it throws. */
+export type FakeVerdict = { readonly status: 'valid' } | { readonly status: 'invalid' | 'unreachable'; readonly reason: string } | { readonly throws: string };
+
+/** A venue check for tests, with the live check's effect on the key store (valid/invalid are stored). */
+export interface FakeValidator {
+  readonly validateKey: (keyId: string, by: string) => Promise<KeyValidation>;
+  /** Queues the verdicts of the next checks (afterwards: valid). */
+  next(...verdicts: FakeVerdict[]): void;
+  /** Every check asked for, in order. */
+  readonly calls: { readonly keyId: string; readonly by: string }[];
+}
+
+/** Creates a fake venue check over a key store. */
+export function createFakeValidator(keys: KeyStore): FakeValidator {
+  const queue: FakeVerdict[] = [];
+  const calls: { keyId: string; by: string }[] = [];
+  return {
+    calls,
+    next(...verdicts) {
+      queue.push(...verdicts);
+    },
+    async validateKey(keyId, by) {
+      calls.push({ keyId, by });
+      const v = queue.shift() ?? { status: 'valid' };
+      if ('throws' in v) throw new Error(v.throws);
+      const info = await keys.get(keyId);
+      if (!info) return { keyId, status: 'skipped', reason: `exchange key ${keyId} does not exist` };
+      if (info.status === 'revoked' || info.status === 'disabled') return { keyId, status: 'skipped', reason: `exchange key ${keyId} is ${info.status}` };
+      if (v.status === 'valid') {
+        if (info.status !== 'valid') await keys.markValid(keyId, by);
+        return { keyId, status: 'valid', reason: null };
+      }
+      if (v.status === 'invalid') await keys.markInvalid(keyId, v.reason, by);
+      return { keyId, status: v.status, reason: v.reason };
+    },
+  };
+}
 
 /** An in-memory key store with the real store's statuses, transitions and history. */
 export function createMemoryKeyStore(clock: Clock): KeyStore & { readonly events: KeyEventRecord[] } {
@@ -244,6 +283,8 @@ export interface TestAdmin {
   readonly riskStore: ReturnType<typeof createMemoryRiskStore>;
   readonly risk: RiskPolicyEngine;
   readonly store: ReturnType<typeof createMemoryAdminStore>;
+  /** The venue check `addKey` and `checkKey` use (queue its verdicts with `next`). */
+  readonly validator: FakeValidator;
   /** Resolves when the fixtures are in place (every admin call waits for it). */
   readonly ready: Promise<void>;
 }
@@ -272,13 +313,14 @@ export function fakeTraderRecords(api: PlatformApi): TraderRecord[] {
  * The admin API over the fake api and a test accounts service, with fixtures: accounts for the
  * fake bots' other owners (u-42 Grace, u-51 Linus), three exchange keys, an open daily stop-loss
  * violation of t-0002 (the bot the fake shows paused by risk), a user policy of u-51 and `user`
- * metrics rows.
+ * metrics rows. Keys are checked by a fake venue check (`validator`), valid unless told otherwise.
  */
 export function createTestAdmin(api: PlatformApi, accounts: Accounts, clock: Clock, over: Partial<AdminDeps> = {}): TestAdmin {
   const keys = createMemoryKeyStore(clock);
   const riskStore = createMemoryRiskStore();
   const risk = createRiskPolicyEngine({ store: riskStore, clock });
   const store = createMemoryAdminStore(fakeTraderRecords(api));
+  const validator = createFakeValidator(keys);
   const ready = (async () => {
     for (const [id, email, name] of [
       ['u-42', 'grace@test.example', 'Grace'],
@@ -312,7 +354,7 @@ export function createTestAdmin(api: PlatformApi, accounts: Accounts, clock: Clo
       { scope: 'user', scopeId: 'u-42', at: T0 - 60_000, pv: '9500', roe: -0.05, upnl: '0', sharpe: null, mdd: 0.082 },
     ]);
   })();
-  const real = createAdminApi({ clock, platform: api, accounts, store, keyStore: keys, risk, metricsCacheMs: 0, ...over });
+  const real = createAdminApi({ clock, platform: api, accounts, store, keyStore: keys, risk, metricsCacheMs: 0, validateKey: validator.validateKey, ...over });
   const admin = Object.fromEntries(
     Object.entries(real).map(([k, f]) => [
       k,
@@ -322,5 +364,5 @@ export function createTestAdmin(api: PlatformApi, accounts: Accounts, clock: Clo
       },
     ]),
   ) as unknown as AdminApi;
-  return { admin, keys, riskStore, risk, store, ready };
+  return { admin, keys, riskStore, risk, store, validator, ready };
 }

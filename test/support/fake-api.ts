@@ -295,6 +295,7 @@ export function createFakeApi(opts: FakeApiOptions = {}): FakeApi {
     tradingPaused: false,
     pool: { threads: 2, queued: 0, completed: 1234 },
     market: { lastCandleAt: T0 - 60_000, symbols: 3 },
+    exchanges: [],
     now: T0,
   };
   let eventId = 3;
@@ -562,6 +563,42 @@ export function createFakeApi(opts: FakeApiOptions = {}): FakeApi {
       set(traderId, { strategy: `${ref.name}@${ref.version}` });
       log({ type: 'trader.strategy_assigned', severity: 'info', traderId, managerId: b.managerId, actor: who.by, message: `pinned to ${ref.name}@${ref.version}` });
       return { ok: true, message: `${b.name} now runs ${ref.name}@${ref.version}` };
+    },
+    async resolveReconciliation(traderId, decision, who) {
+      record('resolveReconciliation', traderId, decision, who);
+      const b = bots.get(traderId);
+      if (!b) return { ok: false, error: `no bot with id ${traderId}` };
+      if (b.status !== 'paused' || b.pause?.scope !== 'risk' || b.pause.by !== 'reconcile') return { ok: false, error: `${b.name} is not paused by reconciliation` };
+      set(traderId, { status: 'running', stateDetail: 'running.idle', pause: null });
+      return { ok: true, message: `${b.name}: ${decision === 'accept' ? 'venue state accepted' : 'venue matches'}, reconciliation pause lifted` };
+    },
+    async createBot(input, who) {
+      record('createBot', input, who);
+      const g = gate();
+      if (g && !g.ok) return { ok: false, code: 'conflict', error: g.error };
+      const v = strategyVersions.find((s) => s.name === input.strategy.name && s.version === input.strategy.version);
+      if (!v) return { ok: false, code: 'not_found', error: `unknown strategy version ${input.strategy.name}@${input.strategy.version}` };
+      if ([...bots.values()].some((b) => b.userId === input.userId && b.name === input.name))
+        return { ok: false, code: 'conflict', error: `the user already has a bot named "${input.name}"` };
+      const m = managers.get(input.managerId);
+      if (!m) return { ok: false, code: 'not_found', error: `unknown manager ${input.managerId}` };
+      const id = `t-new-${bots.size + 1}`;
+      const userName = [...bots.values()].find((x) => x.userId === input.userId)?.userName ?? input.userId;
+      const b = bot({
+        id,
+        name: input.name,
+        userId: input.userId,
+        userName,
+        managerId: m.id,
+        managerName: m.name,
+        strategy: `${v.name}@${v.version}`,
+        portfolioValue: input.initialCapital,
+        roe: 0,
+        lastCycleAt: null,
+      });
+      bots.set(id, input.startPaused ? { ...b, status: 'paused', stateDetail: 'paused', pause: { by: who.by, reason: 'created paused', scope: 'trader', at: T0 } } : b);
+      log({ type: 'trader.created', severity: 'info', traderId: id, managerId: input.managerId, actor: who.by, message: `${input.name} created` });
+      return { ok: true, message: `${input.name} created`, botId: id };
     },
     async recentEvents(limit) {
       record('recentEvents', limit);

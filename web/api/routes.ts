@@ -14,6 +14,7 @@ import type { AdminApi, AdminCaller, AdminResult } from '../../runtime/admin.ts'
 import type { Actor, BotRow, CommandResult } from '../../runtime/api.ts';
 import { errorMessage } from '../../runtime/domain.ts';
 import { auditDenied, authOf, principalOf } from '../auth.ts';
+import { createBotStatus, scopeRefusal } from '../new-bot.ts';
 import type { AppEnv, ResolvedDeps } from '../types.ts';
 import { ADMIN_STATUS, apiFail, invalid } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
@@ -128,6 +129,37 @@ export function apiRoutes(deps: ResolvedDeps): Hono<AppEnv> {
     );
     const offset = q.data.offset ?? 0;
     return c.json({ bots: bots.slice(offset, offset + (q.data.limit ?? 100)), total: bots.length });
+  });
+
+  app.post('/bots', async (c) => {
+    const b = await body(c, S.NewBotBody);
+    if (!b.ok) return b.response;
+    const p = principalOf(c);
+    const input = b.data;
+    const scope = await scopeRefusal(deps, p, input.userId, input.managerId);
+    if (scope) {
+      if (scope.status === 403) await auditDenied(c, deps, { type: 'manager', id: input.managerId }, scope.message);
+      return apiFail(c, scope.status, scope.status === 403 ? 'forbidden' : 'invalid', scope.message);
+    }
+    const [name, version] = input.strategy.split('@') as [string, string];
+    const who = actorOf(c, 'created from the API');
+    const r = await api.createBot(
+      {
+        name: input.name,
+        userId: input.userId,
+        managerId: input.managerId,
+        strategy: { name, version: Number(version) },
+        params: input.params ?? null,
+        venue: input.venue,
+        keyId: input.venue === 'paper' ? null : (input.keyId ?? null),
+        initialCapital: input.initialCapital,
+        leverage: input.leverage,
+        startPaused: input.startPaused ?? false,
+      },
+      who,
+    );
+    deps.log.info({ cmd: 'bot.create', by: who.userId, user: input.userId, group: input.managerId, venue: input.venue, ok: r.ok, via: authOf(c)?.via }, 'api command');
+    return r.ok ? c.json({ ok: true, message: r.message, botId: r.botId }) : apiFail(c, createBotStatus(r), r.code, r.error);
   });
 
   app.get('/bots/:id', (c) => {
@@ -253,6 +285,42 @@ export function apiRoutes(deps: ResolvedDeps): Hono<AppEnv> {
       }),
     );
   }
+
+  // One's own exchange keys (another user's only with keys.manage: the admin layer checks).
+  app.get('/exchange-keys', (c) =>
+    withAdmin(c, async (admin) => noQuery(c) ?? c.json({ keys: await admin.userKeys(principalOf(c).userId) })),
+  );
+
+  app.post('/exchange-keys', (c) =>
+    withAdmin(c, async (admin) => {
+      const b = await body(c, S.NewKeyBody);
+      if (!b.ok) return b.response;
+      const { userId, passphrase, ...key } = b.data;
+      const r = await admin.addKey({ ...key, userId: userId ?? principalOf(c).userId, ...(passphrase ? { passphrase } : {}) }, callerOf(c));
+      deps.log.info({ cmd: 'exchange_key.add', exchange: key.exchange, ok: r.ok, check: r.ok ? r.value.validation.status : null, via: authOf(c)?.via }, 'api command');
+      return answer(c, r);
+    }),
+  );
+
+  app.post('/exchange-keys/:id/check', (c) =>
+    withAdmin(c, async (admin) => {
+      const p = params(c, S.IdParam);
+      if (!p.ok) return p.response;
+      const b = await body(c, S.EmptyBody);
+      if (!b.ok) return b.response;
+      return answer(c, await admin.checkKey(p.data.id, callerOf(c)));
+    }),
+  );
+
+  app.delete('/exchange-keys/:id', (c) =>
+    withAdmin(c, async (admin) => {
+      const p = params(c, S.IdParam);
+      if (!p.ok) return p.response;
+      const extra = noQuery(c) ?? (await noBody(c));
+      if (extra) return extra;
+      return answer(c, await admin.deleteKey(p.data.id, callerOf(c)));
+    }),
+  );
 
   // Risk.
   app.get('/violations', (c) =>

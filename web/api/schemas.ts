@@ -153,6 +153,61 @@ export const AuditQuery = z.strictObject({
   limit: intParam('limit', 1, 500).optional(),
 });
 
+const LIVE_VENUES = ['binanceusdm', 'bybit', 'okx', 'bitget'] as const;
+const VENUES = ['paper', ...LIVE_VENUES] as const;
+
+/** Body of `POST /bots`: a new bot. */
+export const NewBotBody = z
+  .strictObject({
+    name: z
+      .string({ error: 'name must be text' })
+      .trim()
+      .min(1, 'name is required')
+      .max(64, 'name is longer than 64 characters')
+      .regex(/^[^\p{Cc}]*$/u, 'name must not contain control characters'),
+    userId: idString('userId').meta({ description: 'The owner: the bot trades for this user (with one of their exchange keys when live).' }),
+    managerId: idString('managerId').meta({ description: 'The group (manager) the bot runs under.' }),
+    strategy: z
+      .string({ error: 'strategy must be text' })
+      .max(300, 'strategy is longer than 300 characters')
+      .regex(/^[A-Za-z0-9_.-]+@\d{1,9}$/, 'strategy must be a version as name@version, e.g. momentum@2'),
+    params: z
+      .record(z.string(), z.unknown(), { error: 'params must be a JSON object or null' })
+      .nullable()
+      .optional()
+      .meta({ description: "Strategy params, validated against the version's schema; null or absent: the version's defaults." }),
+    venue: z.enum(VENUES, { error: `venue must be one of ${VENUES.join(', ')}` }),
+    keyId: idString('keyId').nullable().optional().meta({ description: "A live venue: the owner's exchange key of that venue. Paper: none." }),
+    initialCapital: z
+      .string({ error: 'initialCapital must be a decimal string of USDT, e.g. "1000"' })
+      .regex(/^\d{1,12}(\.\d{1,8})?$/, 'initialCapital must be a decimal string of USDT, e.g. "1000" or "250.5"')
+      .refine((v) => Number(v) > 0, 'initialCapital must be above 0'),
+    leverage: z.number({ error: 'leverage must be a whole number' }).int('leverage must be a whole number').min(1, 'leverage must be at least 1').max(125, 'leverage must be at most 125'),
+    startPaused: z.boolean({ error: 'startPaused must be true or false' }).optional().meta({ description: 'Create it paused instead of running at once.' }),
+  })
+  .superRefine((b, ctx) => {
+    if (b.venue === 'paper' && b.keyId) ctx.addIssue({ code: 'custom', path: ['keyId'], message: 'a paper bot takes no keyId' });
+    if (b.venue !== 'paper' && !b.keyId) ctx.addIssue({ code: 'custom', path: ['keyId'], message: `keyId is required for ${b.venue}` });
+  });
+
+/** Body of `POST /exchange-keys`: a key (the credentials are sealed at rest and never returned). */
+export const NewKeyBody = z.strictObject({
+  exchange: z.enum(LIVE_VENUES, { error: `exchange must be one of ${LIVE_VENUES.join(', ')}` }),
+  label: z.string({ error: 'label must be text' }).max(100, 'label is longer than 100 characters'),
+  apiKey: z.string({ error: 'apiKey must be text' }).max(256, 'apiKey is longer than 256 characters'),
+  secret: z.string({ error: 'secret must be text' }).max(8192, 'secret is longer than 8192 characters'),
+  passphrase: z
+    .string({ error: 'passphrase must be text or null' })
+    .max(128, 'passphrase is longer than 128 characters')
+    .nullable()
+    .optional()
+    .meta({ description: 'okx and bitget only (required there).' }),
+  userId: idString('userId').optional().meta({ description: 'Another user (needs keys.manage); default: the caller.' }),
+});
+
+/** A body that must be empty (`{}`). */
+export const EmptyBody = z.strictObject({});
+
 /** Body of a bot command and of Resume All. */
 export const CommandBody = z.strictObject({ reason: optionalReason });
 /** Body of Pause All, a suspension, a key command and a release: a reason is required. */
@@ -298,6 +353,30 @@ export const AuditEntry = z
   })
   .meta({ id: 'AuditEntry' });
 
+/** One of the caller's own exchange keys. */
+export const OwnKey = Key.omit({ userEmail: true, userName: true })
+  .extend({
+    bots: z.array(z.object({ traderId: z.string(), traderName: z.string() })).meta({ description: 'The bots that trade with this key.' }),
+    lastCheckedAt: z.number().nullable().meta({ description: 'The latest check that reached the venue (epoch ms).' }),
+  })
+  .meta({ id: 'OwnExchangeKey' });
+
+/** The outcome of checking a key against its venue. */
+export const KeyCheck = z
+  .object({
+    keyId: z.string(),
+    status: z.enum(['valid', 'invalid', 'unreachable', 'skipped']),
+    reason: z.string().nullable().meta({ description: "The venue's reason (invalid), why it could not be reached, or why it was not checked." }),
+  })
+  .meta({ id: 'KeyCheck' });
+
+/** A key and its check. */
+export const CheckedKeyAnswer = z.object({
+  ok: z.literal(true),
+  message: z.string(),
+  result: z.object({ key: Key.omit({ userEmail: true, userName: true }), validation: KeyCheck }),
+});
+
 /** A command's answer. */
 export const CommandAnswer = z.object({ ok: z.literal(true), message: z.string() }).loose().meta({ id: 'CommandAnswer' });
 
@@ -333,6 +412,8 @@ export const UserDetailAnswer = z
   })
   .meta({ id: 'UserDetail' });
 export const KeysAnswer = z.object({ keys: z.array(Key) });
+export const OwnKeysAnswer = z.object({ keys: z.array(OwnKey) });
+export const CreateBotAnswer = z.object({ ok: z.literal(true), message: z.string(), botId: z.string() });
 export const KeyHistoryAnswer = z.object({ events: z.array(KeyEvent) });
 export const ViolationsAnswer = z.object({ violations: z.array(Violation) });
 export const PoliciesAnswer = z.object({

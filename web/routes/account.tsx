@@ -93,6 +93,7 @@ export function accountRoutes(deps: ResolvedDeps): Hono<AppEnv> {
           csrf: accessOf(c).csrf,
           now,
           message,
+          exchangeKeys: accessOf(c).has('keys.own'),
         }}
       />,
     );

@@ -44,6 +44,8 @@ export interface AccountView {
   readonly csrf: string;
   readonly now: number;
   readonly message?: AccountMessage | undefined;
+  /** The user may keep exchange keys of their own (a link to that page). */
+  readonly exchangeKeys?: boolean;
 }
 
 /** The account page. */
@@ -192,6 +194,19 @@ export const AccountPage: FC<{ view: AccountView }> = ({ view }) => {
           ) : null}
         </Panel>
       </div>
+      {view.exchangeKeys ? (
+        <Panel title="Exchange keys" id="account-keys-panel">
+          <p class="small muted">
+            The API keys of your exchange accounts (Binance USD-M futures, Bybit, OKX, Bitget) your bots trade with: add one, see whether the venue accepts it, check
+            it again or delete it.
+          </p>
+          <p>
+            <a class="btn" href="/account/exchange-keys" id="account-keys-link">
+              Manage exchange keys
+            </a>
+          </p>
+        </Panel>
+      ) : null}
       <TokensPanel view={view} />
     </div>
   );

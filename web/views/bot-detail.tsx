@@ -332,12 +332,19 @@ const Events: FC<{ events: readonly EventRecord[]; now: number }> = ({ events, n
   </table>
 );
 
-/** The version select and params textarea of the assign form (swapped when the version changes). */
-export const AssignFields: FC<{ botId: string; versions: readonly StrategyVersionRow[]; selected: string | null }> = ({
-  botId,
-  versions,
-  selected,
-}) => {
+/**
+ * The version select and params textarea of the assign form (swapped when the version changes):
+ * a bot's (`botId`), or the new-bot form's (`fieldsUrl` and `target` say where the fragment comes
+ * from and goes). `paramsText` keeps what was typed when a refused form is shown again.
+ */
+export const AssignFields: FC<{
+  botId?: string;
+  fieldsUrl?: string;
+  target?: string;
+  versions: readonly StrategyVersionRow[];
+  selected: string | null;
+  paramsText?: string | undefined;
+}> = ({ botId, fieldsUrl, target, versions, selected, paramsText }) => {
   const current = versions.find((v) => `${v.name}@${v.version}` === selected) ?? versions[0];
   const names = [...new Set(versions.map((v) => v.name))];
   return (
@@ -347,8 +354,8 @@ export const AssignFields: FC<{ botId: string; versions: readonly StrategyVersio
         <select
           name="ref"
           required
-          hx-get={`${botPath(botId)}/assign-fields`}
-          hx-target="#assign-fields"
+          hx-get={fieldsUrl ?? `${botPath(botId ?? '')}/assign-fields`}
+          hx-target={target ?? '#assign-fields'}
           hx-swap="innerHTML"
         >
           {names.map((name) => (
@@ -371,7 +378,7 @@ export const AssignFields: FC<{ botId: string; versions: readonly StrategyVersio
       <label class="field">
         <span>Params (JSON object; empty uses the version's defaults)</span>
         <textarea name="params" rows={8} class="mono" spellcheck={false}>
-          {current ? prettyJson(current.meta.defaults) : '{}'}
+          {paramsText ?? (current ? prettyJson(current.meta.defaults) : '{}')}
         </textarea>
       </label>
     </>

@@ -242,6 +242,11 @@ export const BotsPage: FC<{ sel: BotSelection; filter: BotFilter; managers: read
     <div class="page" id="bots-page">
       <div class="page-head">
         <h1>{manager ? `Bots · ${manager.name}` : 'Bots'}</h1>
+        {access.has('bots.create') ? (
+          <a class="btn btn-primary" href="/bots/new" id="new-bot">
+            New bot
+          </a>
+        ) : null}
       </div>
       {access.has('groups.read') ? (
       <Panel title="Managers" count={managers.length}>

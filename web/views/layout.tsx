@@ -31,6 +31,11 @@ const UserBox: FC<{ access: Access }> = ({ access }) =>
       <a href="/account" class="userbox-name" title={access.principal.email}>
         {access.principal.displayName}
       </a>
+      {access.has('keys.own') ? (
+        <a href="/account/exchange-keys" class="userbox-link" id="userbox-keys">
+          Exchange keys
+        </a>
+      ) : null}
       <span class={`badge role-badge role-${access.principal.role}`}>{access.principal.role}</span>
       <form method="post" action="/sign-out" class="signout-form">
         <CsrfField token={access.csrf} />

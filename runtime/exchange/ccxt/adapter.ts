@@ -119,7 +119,9 @@ const PROFILES: Readonly<Record<CcxtVenue, Profile>> = {
   },
   bitget: {
     capabilities: { attachedStops: true, isolatedMargin: 'symbol' },
-    options: { defaultType: 'swap', fetchMarkets: { types: ['swap'] } },
+    // Classic (v2 mix) account: without `uta: false` ccxt probes `v3/account/settings` with a
+    // signed call on first use and, if that succeeds, switches to the v3 endpoints.
+    options: { defaultType: 'swap', fetchMarkets: { types: ['swap'] }, uta: false },
     orderParams: { marginMode: 'isolated' },
     leverageParams: { marginMode: 'isolated' },
     placements: new Set(['POST v2/mix/order/place-order', 'POST v2/mix/order/batch-place-order']),
@@ -574,7 +576,9 @@ export function createCcxtExchange(opts: CcxtExchangeOptions): CcxtExchange {
 
     async fetchOHLCV(symbol, timeframe, since, limit, until) {
       const entry = await entryOf(symbol);
-      const rows = await call('read', () => client.fetchOHLCV(entry.unified, timeframe, since, limit, until === undefined ? {} : { until }));
+      // OKX's `after` (ccxt's `until`) is exclusive: ask for one millisecond more to include `until`.
+      const last = until === undefined ? undefined : venue === 'okx' ? until + 1 : until;
+      const rows = await call('read', () => client.fetchOHLCV(entry.unified, timeframe, since, limit, last === undefined ? {} : { until: last }));
       return rows
         .filter((r) => typeof r[0] === 'number')
         .map((r) => [r[0] as number, Number(r[1]), Number(r[2]), Number(r[3]), Number(r[4]), Number(r[5] ?? 0)] as const);
@@ -620,13 +624,24 @@ export function balanceFrom(venue: CcxtVenue, b: RawBalance): Balance {
     const d = pick(data?.['details'], 'ccy', 'USDT');
     if (d) return make(str(d['cashBal']) ?? '0', str(d['frozenBal']) ?? '0', str(d['upl']) ?? '0', str(d['eq']), str(d['availBal']));
   } else if (venue === 'bitget') {
+    // `available` is the cash balance (equity = available + unrealized); position margin is in
+    // `isolatedMargin` / `crossedMargin`, what new positions may use in `*MaxAvailable`.
     const d = pick(Array.isArray(info) ? info : info?.['data'], 'marginCoin', 'USDT');
     if (d) {
       const equity = str(d['accountEquity']) ?? '0';
       const upnl = str(d['unrealizedPL']) ?? '0';
-      return make(dec(equity).minus(upnl).toFixed(), str(d['locked']) ?? '0', upnl, equity, str(d['available']));
+      const used = dec(str(d['locked']) ?? '0')
+        .plus(str(d['isolatedMargin']) ?? '0')
+        .plus(str(d['crossedMargin']) ?? '0')
+        .toFixed();
+      return make(dec(equity).minus(upnl).toFixed(), used, upnl, equity, str(d['isolatedMaxAvailable']) ?? str(d['crossedMaxAvailable']));
     }
   }
   const total = decimalOf(b.total?.['USDT']) ?? '0';
   return make(total, decimalOf(b.used?.['USDT']) ?? '0', '0', total, decimalOf(b.free?.['USDT']));
+}
+
+/** How a venue does what the port asks (without opening an adapter). */
+export function venueCapabilities(venue: CcxtVenue): VenueCapabilities {
+  return PROFILES[venue].capabilities;
 }

@@ -77,6 +77,8 @@ const CODES: Readonly<Record<string, Readonly<Record<string, Verdict>>>> = {
   okx: {
     '51016': ['duplicate', 'duplicate client order id'],
     '50011': ['transient', 'rate limited'],
+    // The account's order-rate limit: ccxt calls it a bare ExchangeError (an order refusal to us).
+    '50061': ['transient', 'rate limited'],
     '50001': ['transient', 'unavailable'],
     '51008': ['operational', 'insufficient funds'],
   },
@@ -84,6 +86,9 @@ const CODES: Readonly<Record<string, Readonly<Record<string, Verdict>>>> = {
     '40757': ['duplicate', 'duplicate client order id'],
     '40786': ['duplicate', 'duplicate client order id'],
     '429': ['transient', 'rate limited'],
+    // "System is abnormal, please try again later": ccxt's bare ExchangeError would make an
+    // ambiguous submit look refused.
+    '40015': ['transient', 'unavailable'],
     '40762': ['operational', 'insufficient funds'],
   },
 };

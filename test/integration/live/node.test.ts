@@ -150,6 +150,13 @@ describe('live binanceusdm traders on a runtime node', () => {
     expect((await keyStore.get(ids.c))?.status).toBe('valid');
     expect(double.log.every((e) => e.apiKey !== KEY_B)).toBe(true);
     expect(live.stats()).toEqual([expect.objectContaining({ venue: 'binanceusdm', keys: 2, traders: 3, rateLimitHits: 0 })]);
+    // One bot per exchange account: a second bot on A's key is refused.
+    const second = await h.node.api.createBot(
+      { name: 'Second on A', userId: 'u-live', managerId: 'm-live', strategy: { name: 'equal-weight', version: 1 }, params: null, venue: 'binanceusdm', keyId: ids.a, initialCapital: '1000', leverage: 1 },
+      { by: 'olivia' },
+    );
+    expect(second).toMatchObject({ ok: false, code: 'conflict' });
+    if (!second.ok) expect(second.error).toBe(`exchange key ${ids.a} already trades for Live t-a (t-a): one bot per exchange account (use a sub-account key)`);
   });
 
   it('puts the trader of a revoked key in error with the operational reason, escalated with an alert', async () => {
@@ -185,16 +192,58 @@ describe('live binanceusdm traders on a runtime node', () => {
     expect((await h.node.store.events.recent({ limit: 50, traderId: TC, types: ['exchange.failed'] })).length).toBe(1);
   });
 
+  it('flags a position changed by hand while the trader runs at its next cycle, and resumes it once an operator accepts the venue state', async () => {
+    const acc = double.books.account(KEY_A)!;
+    const sol = acc.positions.get('SOLUSDT')!.amount;
+    const doubled = sol.mul(2).toFixed();
+    double.manual.setPosition(KEY_A, 'SOLUSDT', doubled);
+    const creates = double.creates();
+    await h.minute(1);
+    await h.node.flush();
+    const a = h.node.traders().get(TA)!;
+    expect(a.status).toBe('paused');
+    expect(a.pause).toMatchObject({ by: 'reconcile', scope: 'risk' });
+    const flagged = await h.node.store.events.recent({ limit: 10, traderId: TA, types: ['reconcile.flagged'] });
+    expect(flagged.map((e) => e.message)).toEqual([
+      `SOLUSDT: the venue holds long ${doubled}, the platform expects long ${sol.toFixed()}; exposure the platform did not create: an operator must decide`,
+    ]);
+    // Caught before the cycle traded: nothing was sent for it.
+    expect(double.creates()).toBe(creates);
+    // A plain resume does not settle it: the next cycle finds the same difference and pauses it again.
+    expect(await h.node.api.resumeBot(TA, { by: 'olivia' })).toMatchObject({ ok: true });
+    await h.minute(1);
+    await h.node.flush();
+    expect(h.node.traders().get(TA)!.pause).toMatchObject({ by: 'reconcile', scope: 'risk' });
+    expect(await h.node.store.events.recent({ limit: 10, traderId: TA, types: ['reconcile.flagged'] })).toHaveLength(2);
+    expect(double.creates()).toBe(creates);
+    // A re-check still sees the difference.
+    const recheck = await h.node.api.resolveReconciliation(TA, 'recheck', { by: 'olivia' });
+    expect(recheck).toMatchObject({ ok: false });
+    if (!recheck.ok) expect(recheck.error).toMatch(/^the venue still differs: SOLUSDT/);
+    expect(h.node.traders().get(TA)!.status).toBe('paused');
+    // Accepting the venue's word makes the doubled position the baseline and resumes the trader.
+    const accepted = await h.node.api.resolveReconciliation(TA, 'accept', { by: 'olivia', reason: 'client added SOL by hand' });
+    expect(accepted).toMatchObject({ ok: true });
+    await h.node.settle();
+    expect(h.node.traders().get(TA)!.status).toBe('running');
+    await h.minute(1);
+    expect(h.node.traders().get(TA)!.status).toBe('running');
+    expect(await h.node.store.events.recent({ limit: 10, traderId: TA, types: ['reconcile.flagged'] })).toHaveLength(2);
+    const audit = await h.node.admin.auditLog({ action: 'bot.reconcile_accept', limit: 5 });
+    expect(audit.entries.map((e) => [e.actorLabel, e.outcome, e.targetId])).toEqual([['olivia', 'ok', TA]]);
+  });
+
   it('flags a position changed by hand on the exchange at the next start and pauses the trader', async () => {
     await h.node.stop();
     const eth = double.books.account(KEY_A)!.positions.get('ETHUSDT')!.amount;
     const enlarged = eth.mul(3).toFixed();
     double.manual.setPosition(KEY_A, 'ETHUSDT', enlarged);
     const creates = double.creates();
+    const since = h.clock.now();
     // The node reconciles every live trader as it loads it, before its first cycle.
     await h.start();
     await h.node.flush();
-    const flagged = await h.node.store.events.recent({ limit: 20, types: ['reconcile.flagged'] });
+    const flagged = (await h.node.store.events.recent({ limit: 20, types: ['reconcile.flagged'] })).filter((e) => e.at >= since);
     expect(flagged.map((e) => [e.type, e.traderId])).toEqual([['reconcile.flagged', TA]]);
     const message = `ETHUSDT: the venue holds long ${enlarged}, the platform expects long ${eth.toFixed()}; exposure the platform did not create: an operator must decide`;
     expect(flagged[0]!.message).toBe(message);
@@ -207,6 +256,6 @@ describe('live binanceusdm traders on a runtime node', () => {
     expect(double.creates()).toBe(creates);
     expect(h.node.traders().get(TB)?.status).toBe('error');
     expect(h.node.traders().get(TC)?.status).toBe('error');
-    expect((await h.node.store.events.recent({ limit: 10, traderId: TA, types: ['reconcile.flagged'] })).map((e) => e.severity)).toEqual(['critical']);
+    expect((await h.node.store.events.recent({ limit: 10, traderId: TA, types: ['reconcile.flagged'] })).map((e) => e.severity)).toEqual(['critical', 'critical', 'critical']);
   });
 });

@@ -2,11 +2,11 @@
  * The Binance USDⓈ-M futures dialect of the double: the `/fapi` endpoints ccxt's `binanceusdm`
  * calls, HMAC-SHA256 query signatures with `X-MBX-APIKEY`, Binance's error codes and weights.
  */
-import { createHmac } from 'node:crypto';
 import type { Dec } from '../../../runtime/exchange/precision.ts';
 import type { Books, DoubleAccount, DoubleOrder, PlaceRefusal } from './books.ts';
 import type { CandleSource } from './candles.ts';
 import { candlesBetween } from './candles.ts';
+import { decimals, header, hmacSha256, positionViews } from './kit.ts';
 import type { Dialect, Reply, Route } from './types.ts';
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
@@ -147,15 +147,15 @@ export function binanceDialect(opts: { readonly candles: CandleSource; readonly 
       availableBalance: usdt.availableBalance,
       maxWithdrawAmount: usdt.maxWithdrawAmount,
       assets: [usdt],
-      positions: [...acc.positions].map(([symbol, p]) => ({
-        symbol,
+      positions: positionViews(books, acc).map((v) => ({
+        symbol: v.symbol,
         positionSide: 'BOTH',
-        positionAmt: s(p.amount),
-        unrealizedProfit: s(p.amount.mul(books.priceOf(symbol).minus(p.entry)), 8),
+        positionAmt: s(v.amount),
+        unrealizedProfit: s(v.upnl, 8),
         isolatedMargin: '0',
-        notional: s(p.amount.mul(books.priceOf(symbol)), 8),
+        notional: s(v.amount.mul(v.mark), 8),
         isolatedWallet: '0',
-        initialMargin: s(p.amount.abs().mul(p.entry).div(books.leverageOf(acc, symbol)), 8),
+        initialMargin: s(v.margin, 8),
         maintMargin: '0',
         updateTime: now(),
       })),
@@ -163,37 +163,32 @@ export function binanceDialect(opts: { readonly candles: CandleSource; readonly 
   }
 
   function positionRisk(books: Books, acc: DoubleAccount, symbol: string | undefined): Reply {
-    const rows = [...acc.positions]
-      .filter(([sym]) => symbol === undefined || sym === symbol)
-      .map(([sym, p]) => {
-        const mark = books.priceOf(sym);
-        const lev = books.leverageOf(acc, sym);
-        const im = p.amount.abs().mul(p.entry).div(lev);
-        const isolated = (acc.marginMode.get(sym) ?? 'cross') === 'isolated';
-        const upnl = p.amount.mul(mark.minus(p.entry));
-        return {
-          symbol: sym,
-          positionSide: 'BOTH',
-          positionAmt: s(p.amount),
-          entryPrice: s(p.entry),
-          breakEvenPrice: s(p.entry),
-          markPrice: s(mark),
-          unRealizedProfit: s(upnl, 8),
-          liquidationPrice: '0',
-          isolatedMargin: isolated ? s(im.plus(upnl), 8) : '0',
-          notional: s(p.amount.mul(mark), 8),
-          marginAsset: 'USDT',
-          isolatedWallet: isolated ? s(im, 8) : '0',
-          initialMargin: s(p.amount.abs().mul(mark).div(lev), 8),
-          maintMargin: '0',
-          positionInitialMargin: s(p.amount.abs().mul(mark).div(lev), 8),
-          openOrderInitialMargin: '0',
-          adl: 0,
-          bidNotional: '0',
-          askNotional: '0',
-          updateTime: now(),
-        };
-      });
+    const rows = positionViews(books, acc, symbol).map((v) => {
+      const im = v.margin;
+      const markIm = v.amount.abs().mul(v.mark).div(v.leverage);
+      return {
+        symbol: v.symbol,
+        positionSide: 'BOTH',
+        positionAmt: s(v.amount),
+        entryPrice: s(v.entry),
+        breakEvenPrice: s(v.entry),
+        markPrice: s(v.mark),
+        unRealizedProfit: s(v.upnl, 8),
+        liquidationPrice: '0',
+        isolatedMargin: v.isolated ? s(im.plus(v.upnl), 8) : '0',
+        notional: s(v.amount.mul(v.mark), 8),
+        marginAsset: 'USDT',
+        isolatedWallet: v.isolated ? s(im, 8) : '0',
+        initialMargin: s(markIm, 8),
+        maintMargin: '0',
+        positionInitialMargin: s(markIm, 8),
+        openOrderInitialMargin: '0',
+        adl: 0,
+        bidNotional: '0',
+        askNotional: '0',
+        updateTime: now(),
+      };
+    });
     return ok(rows);
   }
 
@@ -368,18 +363,19 @@ export function binanceDialect(opts: { readonly candles: CandleSource; readonly 
     },
 
     authenticate(req, books) {
-      const raw = req.headers['x-mbx-apikey'];
-      const apiKey = Array.isArray(raw) ? raw[0] : raw;
+      const apiKey = header(req, 'x-mbx-apikey');
       if (!apiKey) return { reply: err(401, -2014, 'API-key format invalid.') };
       const acc = books.account(apiKey);
       if (!acc) return { reply: err(401, -2015, 'Invalid API-key, IP, or permissions for action.') };
       const total = [req.rawQuery, req.rawBody].filter((x) => x.length > 0).join('&');
       const m = /(?:^|&)signature=([0-9a-f]+)/.exec(total);
       const payload = total.replace(/&?signature=[0-9a-f]+/, '');
-      const expected = createHmac('sha256', acc.secret).update(payload).digest('hex');
+      const expected = hmacSha256(acc.secret, payload, 'hex');
       if (!m || m[1] !== expected) return { reply: err(400, -1022, 'Signature for this request is not valid.') };
       return { acc };
     },
+
+    apiKeyOf: (req) => header(req, 'x-mbx-apikey') ?? null,
 
     clientOrderIdOf(req, op) {
       if (op === 'createOrder') return req.params['newClientOrderId'] ?? null;
@@ -403,9 +399,4 @@ export function binanceDialect(opts: { readonly candles: CandleSource; readonly 
     serverError: (status) => ({ status, body: { code: -1001, msg: 'Internal error; unable to process your request. Please try again.' } }),
     duplicate: () => err(400, -4116, 'ClientOrderId is duplicated.'),
   };
-}
-
-function decimals(step: string): number {
-  const i = step.indexOf('.');
-  return i < 0 ? 0 : step.length - i - 1;
 }

@@ -51,6 +51,8 @@ export interface DoublePosition {
 export interface DoubleAccount {
   readonly apiKey: string;
   readonly secret: string;
+  /** The API key's passphrase (OKX, Bitget), or null where the venue has none. */
+  readonly passphrase: string | null;
   wallet: Dec;
   readonly positions: Map<string, DoublePosition>;
   readonly orders: Map<string, DoubleOrder>;
@@ -70,6 +72,8 @@ export interface PlaceRequest {
   readonly reduceOnly?: boolean | undefined;
   readonly stopLoss?: string | undefined;
   readonly takeProfit?: string | undefined;
+  /** Whether the market's minimum notional applies (default true; OKX has none, only a minimum size). */
+  readonly minNotional?: boolean | undefined;
 }
 
 /** Why a placement was refused, in venue-neutral terms (each dialect maps it to its codes). */
@@ -105,11 +109,12 @@ export class Books {
     for (const m of markets) this.markets.set(m.symbol, m);
   }
 
-  /** Opens an account under an API key with a wallet balance. */
-  openAccount(apiKey: string, secret: string, wallet: string): DoubleAccount {
+  /** Opens an account under an API key with a wallet balance (and the key's passphrase, OKX and Bitget). */
+  openAccount(apiKey: string, secret: string, wallet: string, passphrase?: string): DoubleAccount {
     const acc: DoubleAccount = {
       apiKey,
       secret,
+      passphrase: passphrase ?? null,
       wallet: dec(wallet),
       positions: new Map(),
       orders: new Map(),
@@ -168,7 +173,7 @@ export class Books {
     const reducing = pos !== undefined && !pos.amount.isZero() && pos.amount.isNeg() !== signed.isNeg();
     if (req.reduceOnly && (!reducing || amount.gt((pos as DoublePosition).amount.abs())))
       return { ok: false, refusal: 'reduceOnly', message: 'ReduceOnly Order is rejected.' };
-    if (!req.reduceOnly && amount.mul(refPrice).lt(m.minCost))
+    if (!req.reduceOnly && req.minNotional !== false && amount.mul(refPrice).lt(m.minCost))
       return { ok: false, refusal: 'minNotional', message: `notional must be no smaller than ${m.minCost}` };
     if (!reducing) {
       const need = amount.mul(refPrice).div(this.leverageOf(acc, req.symbol));

@@ -2,11 +2,11 @@
  * The Bybit v5 dialect of the double (unified trading account, linear USDT perpetuals): the
  * `/v5` endpoints ccxt's `bybit` calls, `X-BAPI-*` HMAC signatures, `retCode` errors.
  */
-import { createHmac } from 'node:crypto';
 import type { Dec } from '../../../runtime/exchange/precision.ts';
 import type { Books, DoubleAccount, DoubleOrder, PlaceRefusal } from './books.ts';
 import type { CandleSource } from './candles.ts';
 import { candlesBetween } from './candles.ts';
+import { decimals, header, hmacSha256, positionViews } from './kit.ts';
 import type { Dialect, DoubleRequest, Reply, Route } from './types.ts';
 
 const STATUS: Record<DoubleOrder['status'], string> = { open: 'New', closed: 'Filled', canceled: 'Cancelled', rejected: 'Rejected' };
@@ -158,47 +158,40 @@ export function bybitDialect(opts: { readonly candles: CandleSource; readonly no
   }
 
   function positions(books: Books, acc: DoubleAccount, symbol: string | undefined): Reply {
-    const list = [...acc.positions]
-      .filter(([sym]) => symbol === undefined || sym === symbol)
-      .map(([sym, p]) => {
-        const mark = books.priceOf(sym);
-        const lev = books.leverageOf(acc, sym);
-        const im = p.amount.abs().mul(p.entry).div(lev);
-        return {
-          positionIdx: 0,
-          riskId: 1,
-          riskLimitValue: '2000000',
-          symbol: sym,
-          side: p.amount.isNeg() ? 'Sell' : 'Buy',
-          size: p.amount.abs().toFixed(),
-          avgPrice: p.entry.toFixed(),
-          positionValue: p.amount.abs().mul(p.entry).toFixed(),
-          tradeMode: (acc.marginMode.get(sym) ?? 'cross') === 'isolated' ? 1 : 0,
-          autoAddMargin: 0,
-          positionStatus: 'Normal',
-          leverage: String(lev),
-          markPrice: mark.toFixed(),
-          liqPrice: '',
-          bustPrice: '',
-          positionIM: im.toFixed(),
-          positionMM: '0',
-          positionBalance: im.toFixed(),
-          tpslMode: 'Full',
-          takeProfit: p.takeProfit ? p.takeProfit.toFixed() : '0',
-          stopLoss: p.stopLoss ? p.stopLoss.toFixed() : '0',
-          trailingStop: '0',
-          unrealisedPnl: p.amount.mul(mark.minus(p.entry)).toFixed(),
-          curRealisedPnl: '0',
-          cumRealisedPnl: '0',
-          adlRankIndicator: 2,
-          createdTime: '1676538056258',
-          updatedTime: String(now()),
-          seq: 1,
-          isReduceOnly: false,
-          mmrSysUpdatedTime: '',
-          leverageSysUpdatedTime: '',
-        };
-      });
+    const list = positionViews(books, acc, symbol).map((v) => ({
+      positionIdx: 0,
+      riskId: 1,
+      riskLimitValue: '2000000',
+      symbol: v.symbol,
+      side: v.amount.isNeg() ? 'Sell' : 'Buy',
+      size: v.amount.abs().toFixed(),
+      avgPrice: v.entry.toFixed(),
+      positionValue: v.amount.abs().mul(v.entry).toFixed(),
+      tradeMode: v.isolated ? 1 : 0,
+      autoAddMargin: 0,
+      positionStatus: 'Normal',
+      leverage: String(v.leverage),
+      markPrice: v.mark.toFixed(),
+      liqPrice: '',
+      bustPrice: '',
+      positionIM: v.margin.toFixed(),
+      positionMM: '0',
+      positionBalance: v.margin.toFixed(),
+      tpslMode: 'Full',
+      takeProfit: v.takeProfit ? v.takeProfit.toFixed() : '0',
+      stopLoss: v.stopLoss ? v.stopLoss.toFixed() : '0',
+      trailingStop: '0',
+      unrealisedPnl: v.upnl.toFixed(),
+      curRealisedPnl: '0',
+      cumRealisedPnl: '0',
+      adlRankIndicator: 2,
+      createdTime: '1676538056258',
+      updatedTime: String(now()),
+      seq: 1,
+      isReduceOnly: false,
+      mmrSysUpdatedTime: '',
+      leverageSysUpdatedTime: '',
+    }));
     return ok({ category: 'linear', list, nextPageCursor: '' });
   }
 
@@ -361,19 +354,18 @@ export function bybitDialect(opts: { readonly candles: CandleSource; readonly no
     },
 
     authenticate(req, books) {
-      const h = (name: string): string | undefined => {
-        const v = req.headers[name];
-        return Array.isArray(v) ? v[0] : v;
-      };
+      const h = (name: string): string | undefined => header(req, name);
       const apiKey = h('x-bapi-api-key');
       if (!apiKey) return { reply: fail(10003, 'API key is invalid.', 401) };
       const acc = books.account(apiKey);
       if (!acc) return { reply: fail(10003, 'API key is invalid.', 401) };
       const payload = `${h('x-bapi-timestamp') ?? ''}${apiKey}${h('x-bapi-recv-window') ?? ''}${req.method === 'POST' ? req.rawBody : req.rawQuery}`;
-      const expected = createHmac('sha256', acc.secret).update(payload).digest('hex');
+      const expected = hmacSha256(acc.secret, payload, 'hex');
       if (h('x-bapi-sign') !== expected) return { reply: fail(10004, 'error sign! origin_string[...]', 401) };
       return { acc };
     },
+
+    apiKeyOf: (req) => header(req, 'x-bapi-api-key') ?? null,
 
     clientOrderIdOf(req: DoubleRequest) {
       return req.params['orderLinkId'] ?? null;
@@ -396,9 +388,4 @@ export function bybitDialect(opts: { readonly candles: CandleSource; readonly no
     serverError: (status) => ({ status, body: { retCode: 10016, retMsg: 'Internal server error.', result: {}, retExtInfo: {}, time: now() } }),
     duplicate: () => fail(110072, 'OrderLinkedID is duplicate'),
   };
-}
-
-function decimals(step: string): number {
-  const i = step.indexOf('.');
-  return i < 0 ? 0 : step.length - i - 1;
 }

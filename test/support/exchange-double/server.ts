@@ -1,7 +1,8 @@
 /**
  * The exchange double: a loopback HTTP server (node:http, random port) speaking the REST dialect
- * of Binance USDⓈ-M or Bybit v5 as ccxt calls it, keeping its own books, logging every request
- * with its venue weight, enforcing an optional venue rate limit, and injecting faults on demand.
+ * of Binance USDⓈ-M, Bybit v5, OKX v5 or Bitget v2 (USDT perpetuals) as ccxt calls it, keeping
+ * its own books, logging every request with its venue weight, enforcing an optional venue rate
+ * limit, and injecting faults on demand.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,18 +10,35 @@ import { performance } from 'node:perf_hooks';
 import { rewriteApiUrls } from '../../../runtime/exchange/ccxt/adapter.ts';
 import { SYNTHETIC_MARKETS } from '../../../runtime/market/markets.ts';
 import { binanceDialect } from './binance.ts';
+import { bitgetDialect } from './bitget.ts';
 import { Books, type DoubleAccount, type DoubleMarket, type PlaceRequest } from './books.ts';
 import { bybitDialect } from './bybit.ts';
 import type { CandleSource } from './candles.ts';
-import type { Dialect, DoubleOp, DoubleRequest, Fault, FaultRule, LogEntry, Reply } from './types.ts';
+import { okxDialect } from './okx.ts';
+import type { Dialect, DoubleOp, DoubleRequest, DoubleVenue, Fault, FaultRule, LogEntry, Reply } from './types.ts';
+
+/** One account of the double: an API key, its secret (and passphrase on OKX and Bitget) and a USDT wallet. */
+export interface DoubleAccountSpec {
+  readonly apiKey: string;
+  readonly secret: string;
+  readonly wallet: string;
+  readonly passphrase?: string;
+}
+
+const DIALECTS: Readonly<Record<DoubleVenue, (opts: { readonly candles: CandleSource; readonly now: () => number }) => Dialect>> = {
+  binanceusdm: binanceDialect,
+  bybit: bybitDialect,
+  okx: okxDialect,
+  bitget: bitgetDialect,
+};
 
 /** Options of {@link startExchangeDouble}. */
 export interface ExchangeDoubleOptions {
-  readonly venue: 'binanceusdm' | 'bybit';
+  readonly venue: DoubleVenue;
   /** Listed markets (default: the ten synthetic USDT perpetuals). */
   readonly markets?: readonly DoubleMarket[];
   /** Accounts by API key. */
-  readonly accounts?: readonly { readonly apiKey: string; readonly secret: string; readonly wallet: string }[];
+  readonly accounts?: readonly DoubleAccountSpec[];
   /** Initial last prices. */
   readonly prices?: Readonly<Record<string, string>>;
   /** A live price source consulted before every request (e.g. the synthetic candles' close). */
@@ -35,7 +53,7 @@ export interface ExchangeDoubleOptions {
 
 /** A running double. */
 export interface ExchangeDouble {
-  readonly venue: 'binanceusdm' | 'bybit';
+  readonly venue: DoubleVenue;
   /** `http://127.0.0.1:PORT`. */
   readonly url: string;
   readonly books: Books;
@@ -45,7 +63,7 @@ export interface ExchangeDouble {
   inject(rule: FaultRule): void;
   /** Faults still armed. */
   armed(): number;
-  openAccount(apiKey: string, secret: string, wallet: string): DoubleAccount;
+  openAccount(apiKey: string, secret: string, wallet: string, passphrase?: string): DoubleAccount;
   setPrice(symbol: string, price: string): void;
   /** Create-order requests that reached the double (optionally for one client order id). */
   creates(clientOrderId?: string): number;
@@ -79,10 +97,12 @@ export async function startExchangeDouble(opts: ExchangeDoubleOptions): Promise<
   const now = opts.now ?? (() => Date.now());
   const markets = opts.markets ?? SYNTHETIC_MARKETS;
   const books = new Books(markets, now);
-  for (const a of opts.accounts ?? []) books.openAccount(a.apiKey, a.secret, a.wallet);
+  for (const a of opts.accounts ?? []) books.openAccount(a.apiKey, a.secret, a.wallet, a.passphrase);
   for (const [sym, p] of Object.entries(opts.prices ?? {})) books.setPrice(sym, p);
   const candles = opts.candles ?? flatCandles(books);
-  const dialect: Dialect = opts.venue === 'binanceusdm' ? binanceDialect({ candles, now }) : bybitDialect({ candles, now });
+  const make = DIALECTS[opts.venue];
+  if (!make) throw new Error(`double: unknown venue ${String(opts.venue)}`);
+  const dialect: Dialect = make({ candles, now });
   const log: LogEntry[] = [];
   let limit = opts.limit ?? null;
   /** The venue limit counts requests from this log index on. */
@@ -137,12 +157,24 @@ export async function startExchangeDouble(opts: ExchangeDoubleOptions): Promise<
     const rawBody = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const params: Record<string, string> = Object.fromEntries(url.searchParams);
+    let payload: unknown = Object.fromEntries(url.searchParams);
     if (rawBody.length > 0) {
       if ((req.headers['content-type'] ?? '').includes('json')) {
-        const parsed = JSON.parse(rawBody) as Record<string, unknown>;
-        for (const [k, v] of Object.entries(parsed)) params[k] = typeof v === 'string' ? v : JSON.stringify(v);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(rawBody);
+        } catch {
+          log.push({ at, method: req.method ?? 'GET', path: url.pathname, op: 'other', apiKey: null, weight: 1, clientOrderId: null, payload: rawBody, status: 400, fault: null });
+          send(res, null, { status: 400, body: { code: -1102, msg: 'double: the request body is not JSON' } });
+          return;
+        }
+        payload = parsed;
+        // An array body (OKX batch orders) stays in `payload`; its dialect reads the raw body.
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+          for (const [k, v] of Object.entries(parsed)) params[k] = typeof v === 'string' ? v : JSON.stringify(v);
       } else {
         for (const [k, v] of new URLSearchParams(rawBody)) params[k] = v;
+        payload = { ...params };
       }
     }
     const dreq: DoubleRequest = {
@@ -156,20 +188,20 @@ export async function startExchangeDouble(opts: ExchangeDoubleOptions): Promise<
     refreshPrices();
     const route = dialect.route(dreq, books);
     if (!route) {
-      log.push({ at, method: dreq.method, path: dreq.path, op: 'other', apiKey: null, weight: 1, clientOrderId: null, status: 404, fault: null });
+      log.push({ at, method: dreq.method, path: dreq.path, op: 'other', apiKey: dialect.apiKeyOf(dreq), weight: 1, clientOrderId: null, payload, status: 404, fault: null });
       send(res, null, { status: 404, body: { code: -5000, msg: `double: no route for ${dreq.method} ${dreq.path}` } });
       return;
     }
     const cid = dialect.clientOrderIdOf(dreq, route.op);
-    const keyHeader = req.headers['x-mbx-apikey'] ?? req.headers['x-bapi-api-key'];
     const entry: LogEntry = {
       at,
       method: dreq.method,
       path: dreq.path,
       op: route.op,
-      apiKey: typeof keyHeader === 'string' ? keyHeader : null,
+      apiKey: dialect.apiKeyOf(dreq),
       weight: route.weight,
       clientOrderId: cid,
+      payload,
       status: 0,
       fault: null,
     };
@@ -249,7 +281,7 @@ export async function startExchangeDouble(opts: ExchangeDoubleOptions): Promise<
       faults.push({ rule, left: rule.times ?? 1 });
     },
     armed: () => faults.reduce((n, a) => n + Math.max(0, a.left), 0),
-    openAccount: (apiKey, secret, wallet) => books.openAccount(apiKey, secret, wallet),
+    openAccount: (apiKey, secret, wallet, passphrase) => books.openAccount(apiKey, secret, wallet, passphrase),
     setPrice: (symbol, price) => books.setPrice(symbol, price),
     creates: (clientOrderId) => log.filter((e) => e.op === 'createOrder' && (clientOrderId === undefined || e.clientOrderId === clientOrderId)).length,
     setLimit(next) {

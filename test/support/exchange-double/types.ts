@@ -4,6 +4,9 @@
  */
 import type { Books, DoubleAccount } from './books.ts';
 
+/** The venues the double speaks. */
+export type DoubleVenue = 'binanceusdm' | 'bybit' | 'okx' | 'bitget';
+
 /** A venue-neutral name for what a request does (faults and the log match on it). */
 export type DoubleOp =
   | 'time'
@@ -51,8 +54,10 @@ export interface Route {
 
 /** One venue's REST dialect. */
 export interface Dialect {
-  readonly venue: 'binanceusdm' | 'bybit';
+  readonly venue: DoubleVenue;
   route(req: DoubleRequest, books: Books): Route | null;
+  /** The API key the request names in the venue's header, if any (for the log). */
+  apiKeyOf(req: DoubleRequest): string | null;
   /** Checks the API key header and the signature; the account or an error reply. */
   authenticate(req: DoubleRequest, books: Books): { readonly acc: DoubleAccount } | { readonly reply: Reply };
   /** The client order id a create or lookup names, for the log and for fault matching. */
@@ -67,7 +72,7 @@ export interface Dialect {
 export type Fault =
   /** 429 Too Many Requests with Retry-After (seconds); the request is not processed. */
   | { readonly kind: 'rateLimit'; readonly retryAfterSec?: number }
-  /** 418 (Binance's IP ban) with Retry-After; the request is not processed. */
+  /** The venue's IP ban (Binance 418, Bybit 403; a 429 where the venue has none); not processed. */
   | { readonly kind: 'ban'; readonly retryAfterSec?: number }
   /** A 5xx; with `afterAccept` the request is processed first (an ambiguous outcome). */
   | { readonly kind: 'serverError'; readonly status?: number; readonly afterAccept?: boolean }
@@ -98,6 +103,8 @@ export interface LogEntry {
   readonly apiKey: string | null;
   readonly weight: number;
   readonly clientOrderId: string | null;
+  /** What the request carried: its JSON body, else its query and form parameters. */
+  readonly payload: unknown;
   /** The status replied, or 0 when no reply was sent (timeout or reset). */
   status: number;
   /** The fault that hit it, if any. */

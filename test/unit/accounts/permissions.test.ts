@@ -31,15 +31,15 @@ const traders = [
 const EXPECTED: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
   operator: [
-    'console.view', 'bots.read', 'bots.pause', 'bots.resume', 'bots.restart', 'bots.assign_strategy', 'groups.read', 'groups.pause',
+    'console.view', 'bots.read', 'bots.pause', 'bots.resume', 'bots.restart', 'bots.assign_strategy', 'bots.create', 'groups.read', 'groups.pause',
     'groups.resume', 'platform.pause_all', 'platform.resume_all', 'strategies.read', 'events.read', 'health.read', 'account.manage',
-    'users.read', 'users.suspend', 'audit.read', 'security.read', 'keys.read', 'keys.manage', 'risk.read', 'risk.release', 'risk.policies',
+    'users.read', 'users.suspend', 'audit.read', 'security.read', 'keys.read', 'keys.manage', 'keys.own', 'risk.read', 'risk.release', 'risk.policies',
   ],
   manager: [
-    'console.view', 'bots.read', 'bots.pause', 'bots.resume', 'bots.restart', 'bots.assign_strategy', 'groups.read', 'groups.pause',
-    'groups.resume', 'strategies.read', 'events.read', 'health.read', 'account.manage',
+    'console.view', 'bots.read', 'bots.pause', 'bots.resume', 'bots.restart', 'bots.assign_strategy', 'bots.create', 'groups.read', 'groups.pause',
+    'groups.resume', 'strategies.read', 'events.read', 'health.read', 'account.manage', 'keys.own',
   ],
-  user: ['console.view', 'bots.read', 'bots.pause', 'bots.resume', 'strategies.read', 'events.read', 'account.manage'],
+  user: ['console.view', 'bots.read', 'bots.pause', 'bots.resume', 'strategies.read', 'events.read', 'account.manage', 'keys.own'],
   viewer: ['console.view', 'bots.read', 'groups.read', 'strategies.read', 'events.read', 'health.read', 'account.manage'],
 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExchangeError, PAPER_ORDER_HISTORY, createPaperVenue } from '../../../runtime/exchange/index.ts';
+import { ExchangeError, PAPER_ORDER_HISTORY, PAPER_SEEN_IDS, createPaperVenue } from '../../../runtime/exchange/index.ts';
 import type { Order } from '../../../runtime/exchange/index.ts';
 import type { PaperBatch } from '../../../runtime/store/types.ts';
 import { BTC, ETH, manualClock, memoryRepo, order, venueWith } from './fixtures.ts';
@@ -70,7 +70,19 @@ describe('paper venue: order history', () => {
     expect(await ex.fetchOrderByClientId('h2', 'BTCUSDT')).not.toBeNull();
   });
 
-  it('refuses an id that left the window when no store is given, since it remembers every id', async () => {
+  it('remembers the newest ids for duplicate refusal, a bounded number of them', async () => {
+    const { venue } = venueWith({ orderHistory: 1 });
+    venue.openAccount('a1', '1000000');
+    const ex = venue.account('a1');
+    const n = 3 * PAPER_SEEN_IDS;
+    for (let i = 1; i <= n; i++) await ex.createOrder(small(`b${i}`));
+    // Every id among the newest PAPER_SEEN_IDS is still refused …
+    for (let i = n - PAPER_SEEN_IDS + 1; i <= n; i++) await expect(ex.createOrder(small(`b${i}`))).rejects.toMatchObject({ kind: 'duplicate' });
+    // … while the first ones are forgotten (the orders table is the runtime's guard across any span).
+    expect((await ex.createOrder(small('b1'))).status).toBe('closed');
+  });
+
+  it('refuses an id that left the window when no store is given, since it remembers recent ids', async () => {
     const { venue } = venueWith({ orderHistory: 1 });
     venue.openAccount('a1', '100000');
     const ex = venue.account('a1');

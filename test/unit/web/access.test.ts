@@ -51,6 +51,26 @@ const CASES: Readonly<Record<string, readonly Case[]>> = {
 
   'GET /': [{ label: 'home', path: '/', expect: signedIn() }],
   'GET /bots': [{ label: 'list', path: '/bots', expect: signedIn() }],
+  'GET /bots/new': [{ label: 'form', path: '/bots/new', expect: only(['admin', 'operator', 'manager']) }],
+  'GET /bots/new/keys': [
+    { label: "the caller's own keys", path: '/bots/new/keys', expect: only(['admin', 'operator', 'manager']) },
+    { label: 'keys of a user outside a manager’s scope', path: '/bots/new/keys?userId=u-viewer', expect: only(['admin', 'operator'], { manager: 'hidden' }) },
+  ],
+  'GET /bots/new/strategy-fields': [{ label: 'fields', path: '/bots/new/strategy-fields?ref=momentum%401', expect: only(['admin', 'operator', 'manager']) }],
+  'POST /bots': [
+    {
+      label: 'a paper bot for a user outside a manager’s scope',
+      path: '/bots',
+      form: { name: 'new-one', userId: 'u-viewer', managerId: 'm-alpha', ref: 'momentum@1', account: 'paper', initialCapital: '1000', leverage: '2' },
+      expect: only(['admin', 'operator']),
+    },
+    {
+      label: 'in a group outside a manager’s scope',
+      path: '/bots',
+      form: { name: 'new-two', userId: 'u-viewer', managerId: 'm-beta', ref: 'momentum@1', account: 'paper', initialCapital: '1000', leverage: '2' },
+      expect: only(['admin', 'operator']),
+    },
+  ],
   'GET /bots/:id': [
     { label: 'in scope', path: `/bots/${IN}`, expect: signedIn() },
     { label: 'out of scope', path: `/bots/${OUT}`, expect: only(['admin', 'operator', 'viewer'], { manager: 'hidden', user: 'hidden' }) },
@@ -107,6 +127,23 @@ const CASES: Readonly<Record<string, readonly Case[]>> = {
   'POST /account/tokens/:id/revoke': [
     { label: 'a token that is not yours', path: '/account/tokens/tok_00/revoke', expect: outcomes((w) => (w === 'anonymous' ? 'sign-in' : 'hidden')) },
   ],
+  'GET /account/exchange-keys': [{ label: 'own keys', path: '/account/exchange-keys', expect: only(['admin', 'operator', 'manager', 'user']) }],
+  'POST /account/exchange-keys': [
+    {
+      label: 'add a key',
+      path: '/account/exchange-keys',
+      form: { exchange: 'binanceusdm', label: 'ci', apiKey: 'ABCDEFGHIJKLMNOP1234', secret: 'secret-secret-secret-0009' },
+      expect: only(['admin', 'operator', 'manager', 'user']),
+    },
+  ],
+  'POST /account/exchange-keys/:id/check': [
+    { label: "the user's key", path: '/account/exchange-keys/xk-0001/check', expect: only(['admin', 'operator', 'user']) },
+    { label: "another user's key", path: '/account/exchange-keys/xk-0003/check', expect: only(['admin', 'operator']) },
+  ],
+  'POST /account/exchange-keys/:id/delete': [
+    { label: "the user's key", path: '/account/exchange-keys/xk-0001/delete', expect: only(['admin', 'operator', 'user']) },
+    { label: "another user's key", path: '/account/exchange-keys/xk-0003/delete', expect: only(['admin', 'operator']) },
+  ],
 
   'GET /users': [{ label: 'list', path: '/users?sort=pnl', expect: ADMINS() }],
   'GET /users/:id': [{ label: 'detail', path: '/users/u-42', expect: ADMINS() }],
@@ -137,6 +174,14 @@ const CASES: Readonly<Record<string, readonly Case[]>> = {
   'GET /api/v1/openapi.json': [{ label: 'document', path: '/api/v1/openapi.json', expect: open() }],
   'GET /api/v1/me': [{ label: 'me', path: '/api/v1/me', expect: signedIn() }],
   'GET /api/v1/bots': [{ label: 'list', path: '/api/v1/bots', expect: signedIn() }],
+  'POST /api/v1/bots': [
+    {
+      label: 'a paper bot for a user outside a manager’s scope',
+      path: '/api/v1/bots',
+      json: { name: 'api-bot', userId: 'u-viewer', managerId: 'm-alpha', strategy: 'momentum@1', venue: 'paper', initialCapital: '1000', leverage: 2 },
+      expect: only(['admin', 'operator']),
+    },
+  ],
   'GET /api/v1/bots/:id': [
     { label: 'in scope', path: `/api/v1/bots/${IN}`, expect: signedIn() },
     { label: 'out of scope', path: `/api/v1/bots/${OUT}`, expect: only(['admin', 'operator', 'viewer'], { manager: 'hidden', user: 'hidden' }) },
@@ -165,6 +210,23 @@ const CASES: Readonly<Record<string, readonly Case[]>> = {
   'POST /api/v1/keys/:id/revoke': [{ label: 'a key', path: '/api/v1/keys/xk-0003/revoke', json: { reason: 'drill' }, expect: ADMINS() }],
   'POST /api/v1/keys/:id/disable': [{ label: 'a key', path: '/api/v1/keys/xk-0003/disable', json: { reason: 'drill' }, expect: ADMINS() }],
   'POST /api/v1/keys/:id/enable': [{ label: 'a key', path: '/api/v1/keys/xk-0003/enable', json: { reason: 'drill' }, expect: ADMINS() }],
+  'GET /api/v1/exchange-keys': [{ label: 'own keys', path: '/api/v1/exchange-keys', expect: only(['admin', 'operator', 'manager', 'user']) }],
+  'POST /api/v1/exchange-keys': [
+    {
+      label: 'add a key',
+      path: '/api/v1/exchange-keys',
+      json: { exchange: 'bybit', label: 'ci', apiKey: 'ABCDEFGHIJKLMNOP1234', secret: 'secret-secret-secret-0009' },
+      expect: only(['admin', 'operator', 'manager', 'user']),
+    },
+  ],
+  'POST /api/v1/exchange-keys/:id/check': [
+    { label: "the user's key", path: '/api/v1/exchange-keys/xk-0001/check', json: {}, expect: only(['admin', 'operator', 'user']) },
+    { label: "another user's key", path: '/api/v1/exchange-keys/xk-0003/check', json: {}, expect: only(['admin', 'operator']) },
+  ],
+  'DELETE /api/v1/exchange-keys/:id': [
+    { label: "the user's key", path: '/api/v1/exchange-keys/xk-0001', expect: only(['admin', 'operator', 'user']) },
+    { label: "another user's key", path: '/api/v1/exchange-keys/xk-0003', expect: only(['admin', 'operator']) },
+  ],
   'GET /api/v1/violations': [{ label: 'list', path: '/api/v1/violations', expect: ADMINS() }],
   'POST /api/v1/violations/:id/release': [{ label: 'an open one', path: '/api/v1/violations/1/release', json: { reason: 'drill' }, expect: ADMINS() }],
   'GET /api/v1/policies': [{ label: 'list', path: '/api/v1/policies', expect: ADMINS() }],

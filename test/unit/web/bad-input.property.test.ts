@@ -19,12 +19,15 @@ type Field =
   | { readonly kind: 'id'; readonly max: number; readonly required: boolean }
   | { readonly kind: 'number'; readonly required: boolean }
   | { readonly kind: 'email'; readonly max: number; readonly required: boolean }
-  | { readonly kind: 'json-object'; readonly max: number; readonly required: boolean };
+  | { readonly kind: 'json-object'; readonly max: number; readonly required: boolean }
+  /** A checkbox in a form (`on`), a boolean in JSON. */
+  | { readonly kind: 'boolean'; readonly required: boolean };
 
 const text = (max: number, required = false): Field => ({ kind: 'text', max, required });
 const choice = (values: readonly string[], required = false): Field => ({ kind: 'enum', values, required });
 const ident = (required = true): Field => ({ kind: 'id', max: 100, required });
 const num = (required = false): Field => ({ kind: 'number', required });
+const bool = (required = false): Field => ({ kind: 'boolean', required });
 
 /** How the input travels. */
 type Via = 'form' | 'json' | 'query';
@@ -60,6 +63,23 @@ const CASES: readonly InputCase[] = [
     fields: { ref: { kind: 'id', max: 300, required: true }, params: { kind: 'json-object', max: 100_000, required: false }, reason: REASON },
     valid: { ref: 'momentum@1' },
   },
+  {
+    key: 'POST /bots',
+    via: 'form',
+    fields: {
+      name: text(64, true),
+      userId: ident(),
+      managerId: ident(),
+      ref: { kind: 'id', max: 300, required: true },
+      params: { kind: 'json-object', max: 100_000, required: false },
+      account: ident(),
+      initialCapital: num(true),
+      leverage: num(true),
+      startPaused: bool(),
+    },
+    valid: { name: 'fresh-bot', userId: 'u-42', managerId: 'm-alpha', ref: 'momentum@1', account: 'paper', initialCapital: '1000', leverage: '2' },
+  },
+  { key: 'GET /bots/new/keys', via: 'query', fields: { userId: ident(false) }, valid: {} },
   ...(['pause', 'resume'] as const).map((c): InputCase => ({ key: `POST /managers/:id/${c}`, via: 'form', params: { id: 'm-alpha' }, fields: { reason: REASON }, valid: {} })),
   { key: 'POST /platform/pause-all', via: 'form', fields: { reason: REQUIRED_REASON }, valid: { reason: 'drill' } },
   { key: 'POST /platform/resume-all', via: 'form', fields: { reason: REASON }, valid: {} },
@@ -70,6 +90,14 @@ const CASES: readonly InputCase[] = [
   { key: 'POST /account/password', via: 'form', fields: { current: text(256, true), next: text(256, true), confirm: text(256, true) }, valid: { current: 'a', next: 'b', confirm: 'b' } },
   { key: 'POST /account/tokens', via: 'form', fields: { name: text(100, true), scope: choice(['read', 'write'], true), expiresInDays: num() }, valid: { name: 'ci', scope: 'read' } },
   { key: 'POST /account/tokens/:id/revoke', via: 'form', params: { id: 'tok_00' }, fields: {}, valid: {} },
+  {
+    key: 'POST /account/exchange-keys',
+    via: 'form',
+    fields: { exchange: choice(['binanceusdm', 'bybit', 'okx', 'bitget'], true), label: text(100, true), apiKey: { kind: 'id', max: 256, required: true }, secret: text(8192, true), passphrase: text(128) },
+    valid: { exchange: 'binanceusdm', label: 'ci', apiKey: 'ABCDEFGHIJKLMNOP1234', secret: 'secret-secret-secret-0009' },
+  },
+  { key: 'POST /account/exchange-keys/:id/check', via: 'form', params: { id: 'xk-0001' }, fields: {}, valid: {} },
+  { key: 'POST /account/exchange-keys/:id/delete', via: 'form', params: { id: 'xk-0001' }, fields: { reason: REASON }, valid: {} },
   // Users.
   { key: 'POST /users/:id/suspend', via: 'form', params: { id: 'u-42' }, fields: { reason: REQUIRED_REASON }, valid: { reason: 'x' } },
   { key: 'POST /users/:id/unsuspend', via: 'form', params: { id: 'u-42' }, fields: { reason: REASON }, valid: {} },
@@ -114,6 +142,25 @@ const CASES: readonly InputCase[] = [
   // The JSON API.
   { key: 'GET /api/v1/bots', via: 'query', strict: true, fields: { status: choice(['starting', 'running', 'paused', 'error', 'stopped']), manager: ident(false), user: ident(false), q: text(100), limit: num(), offset: num() }, valid: {} },
   { key: 'GET /api/v1/bots/:id', via: 'query', strict: true, params: { id: 't-0001' }, fields: {}, valid: {} },
+  {
+    key: 'POST /api/v1/bots',
+    via: 'json',
+    strict: true,
+    fields: {
+      name: text(64, true),
+      userId: ident(),
+      managerId: ident(),
+      strategy: { kind: 'id', max: 300, required: true },
+      params: { kind: 'json-object', max: 100_000, required: false },
+      venue: choice(['paper', 'binanceusdm', 'bybit', 'okx', 'bitget'], true),
+      // Null is a valid keyId (paper): text excludes it from the bad values.
+      keyId: text(100),
+      initialCapital: text(24, true),
+      leverage: num(true),
+      startPaused: bool(),
+    },
+    valid: { name: 'fresh-bot', userId: 'u-42', managerId: 'm-alpha', strategy: 'momentum@1', venue: 'paper', initialCapital: '1000', leverage: 2 },
+  },
   ...(['pause', 'resume', 'restart'] as const).map((c): InputCase => ({ key: `POST /api/v1/bots/:id/${c}`, via: 'json', strict: true, params: { id: 't-0001' }, fields: { reason: REASON }, valid: {} })),
   { key: 'POST /api/v1/platform/pause-all', via: 'json', strict: true, fields: { reason: REQUIRED_REASON }, valid: { reason: 'drill' } },
   { key: 'POST /api/v1/platform/resume-all', via: 'json', strict: true, fields: { reason: REASON }, valid: {} },
@@ -140,6 +187,23 @@ const CASES: readonly InputCase[] = [
   { key: 'GET /api/v1/keys', via: 'query', strict: true, fields: { userId: ident(false), status: choice(['valid', 'invalid', 'revoked', 'disabled', 'unchecked']), exchange: choice(['binanceusdm', 'bybit', 'okx', 'bitget', 'paper']) }, valid: {} },
   { key: 'GET /api/v1/keys/history', via: 'query', strict: true, fields: { keyId: ident(false), userId: ident(false), limit: num() }, valid: {} },
   ...(['revoke', 'disable', 'enable'] as const).map((a): InputCase => ({ key: `POST /api/v1/keys/:id/${a}`, via: 'json', strict: true, params: { id: 'xk-0001' }, fields: { reason: REQUIRED_REASON }, valid: { reason: 'x' } })),
+  { key: 'GET /api/v1/exchange-keys', via: 'query', strict: true, fields: {}, valid: {} },
+  {
+    key: 'POST /api/v1/exchange-keys',
+    via: 'json',
+    strict: true,
+    fields: {
+      exchange: choice(['binanceusdm', 'bybit', 'okx', 'bitget'], true),
+      label: text(100, true),
+      apiKey: { kind: 'id', max: 256, required: true },
+      secret: text(8192, true),
+      passphrase: text(128),
+      userId: ident(false),
+    },
+    valid: { exchange: 'binanceusdm', label: 'ci', apiKey: 'ABCDEFGHIJKLMNOP1234', secret: 'secret-secret-secret-0009' },
+  },
+  { key: 'POST /api/v1/exchange-keys/:id/check', via: 'json', strict: true, params: { id: 'xk-0001' }, fields: {}, valid: {} },
+  { key: 'DELETE /api/v1/exchange-keys/:id', via: 'json', strict: true, params: { id: 'xk-0001' }, fields: {}, valid: {} },
   { key: 'GET /api/v1/violations', via: 'query', strict: true, fields: { status: choice(['open', 'released']), traderId: ident(false), userId: ident(false), limit: num() }, valid: {} },
   { key: 'POST /api/v1/violations/:id/release', via: 'json', strict: true, params: { id: '1' }, fields: { reason: REQUIRED_REASON }, valid: { reason: 'x' } },
   {
@@ -210,6 +274,10 @@ function badValue(field: Field, via: Via): fc.Arbitrary<unknown> {
         : garbage.filter((s) => !/^\d+(\.\d+)?$/.test(s.trim()) && s.trim() !== '');
     case 'json-object':
       return fc.oneof(oversize(field.max), garbage.filter((s) => !s.trim().startsWith('{') && s.trim() !== ''));
+    case 'boolean':
+      return json
+        ? fc.oneof(fc.constantFrom('true', 'false', 'on', ''), fc.integer(), fc.constant([true]), fc.constant({ on: true }))
+        : garbage.filter((s) => s.trim() !== 'on' && s.trim() !== '');
   }
 }
 
