@@ -11,6 +11,7 @@ import { errorMessage, type ErrorInfo } from './domain.ts';
 import {
   createCcxtExchange,
   createFailureTracker,
+  loadCcxt,
   withFailureTracking,
   type CcxtExchange,
   type CcxtExchangeOptions,
@@ -199,7 +200,9 @@ export function createLiveAccounts(deps: LiveAccountsDeps): LiveAccounts {
     const s = slot;
     s.opening ??= (async () => {
       try {
-        const adapter = makeAdapter(venue, keyId, await credentialsOf(keyId));
+        const credentials = await credentialsOf(keyId);
+        await loadCcxt();
+        const adapter = makeAdapter(venue, keyId, credentials);
         // A key forgotten while it was opening is not cached: the next call opens it again.
         if (keys.get(keyId) === s) s.adapter = adapter;
         log.info({ key: keyId, venue }, 'exchange account connected');
@@ -320,6 +323,7 @@ export function createLiveAccounts(deps: LiveAccountsDeps): LiveAccounts {
     const open = keys.get(keyId)?.adapter ?? null;
     let adapter: CcxtExchange;
     try {
+      if (!open) await loadCcxt();
       adapter = open ?? makeAdapter(venue, keyId, await keyStore.credentials(keyId));
     } catch (err) {
       if (err instanceof KeyStoreError && err.code === 'undecryptable') {

@@ -54,7 +54,7 @@ import { createBotCommand } from './bots.ts';
 import { createMetricsCollector, type MetricsCollector } from './metrics/index.ts';
 import { executeRebalance, TradingHalted, type RebalanceReport } from './rebalance/execute.ts';
 import { exitLevelsFromOrders, type ManagedExits, type PriceRange } from './rebalance/index.ts';
-import { venueCapabilities } from './exchange/ccxt/index.ts';
+import { loadCcxt, venueCapabilities } from './exchange/ccxt/index.ts';
 import {
   createRiskPolicyEngine,
   createRiskPolicyStore,
@@ -243,6 +243,8 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
   let lastCandle: number | null = null;
   /** Set once the paper exchange exists: every closed candle moves its prices. */
   let onPrices: ((candles: Record<string, { close: string; high: string; low: string }>) => void) | null = null;
+  // ccxt is loaded only when something needs a venue client (here a live feed; else the first live key).
+  if (config.marketFeed !== 'synthetic') await loadCcxt();
   const feed = createMarketFeed({
     feed: config.marketFeed,
     symbols,

@@ -8,7 +8,8 @@
  * none and `capabilities.attachedStops` is false — the runtime must manage exits itself (or
  * place separate reduce-only stop orders). Bybit, OKX and Bitget attach them to the order.
  */
-import ccxt, { type Exchange as CcxtClient, type Market as CcxtMarket, type Order as CcxtOrder, type Position as CcxtPosition } from 'ccxt';
+import type { Exchange as CcxtClient, Market as CcxtMarket, Order as CcxtOrder, Position as CcxtPosition } from 'ccxt';
+import { requireCcxt } from './lib.ts';
 import type { Clock } from '../../clock.ts';
 import type { DecimalString, MarketSymbol } from '../../domain.ts';
 import type { Balance, Exchange, Market, Order, OrderRequest, OrderStatus, Position } from '../port.ts';
@@ -256,6 +257,7 @@ export function createCcxtExchange(opts: CcxtExchangeOptions): CcxtExchange {
   const ttl = opts.marketsTtlMs ?? 3_600_000;
   const isolated = opts.isolatedMargin ?? true;
 
+  const ccxt = requireCcxt();
   const Ctor = (ccxt as unknown as Record<string, new (config: Record<string, unknown>) => CcxtClient>)[venue];
   if (!Ctor) throw new Error(`ccxt has no exchange ${venue}`);
   const client = new Ctor({

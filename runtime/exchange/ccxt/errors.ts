@@ -4,29 +4,8 @@
  * `ExchangeError` (Binance -4116 duplicate client id, -2019 insufficient margin), so the venue's
  * code is read from the message first.
  */
-import {
-  AccountSuspended,
-  AuthenticationError,
-  BadRequest,
-  BadSymbol,
-  BaseError,
-  DDoSProtection,
-  DuplicateOrderId,
-  ExchangeError as CcxtExchangeError,
-  ExchangeNotAvailable,
-  InsufficientFunds,
-  InvalidOrder,
-  NetworkError,
-  NotSupported,
-  OperationFailed,
-  OperationRejected,
-  OrderNotFound,
-  PermissionDenied,
-  RateLimitExceeded,
-  RequestTimeout,
-} from 'ccxt';
-import { ErrorKind, errorMessage, type ErrorInfo } from '../../domain.ts';
-import type { Exchange } from '../port.ts';
+import type { BaseError } from 'ccxt';
+import { loadedCcxt, type Ccxt } from './lib.ts';
 import { ExchangeError, type ExchangeErrorKind } from '../port.ts';
 
 /** Whether the failed call placed or changed an order (`order`) or only read (`read`). */
@@ -122,23 +101,23 @@ export function venueReason(message: string): VenueReason {
   return { reason: plain || message, code: null, status };
 }
 
-function byClass(err: BaseError, call: CallKind, status: number | null): Verdict {
-  if (err instanceof DuplicateOrderId) return ['duplicate', 'duplicate client order id'];
+function byClass(c: Ccxt, err: BaseError, call: CallKind, status: number | null): Verdict {
+  if (err instanceof c.DuplicateOrderId) return ['duplicate', 'duplicate client order id'];
   // Order matters: the network classes sit under OperationFailed, the auth ones under ExchangeError.
-  if (err instanceof RateLimitExceeded) return ['transient', 'rate limited'];
-  if (err instanceof DDoSProtection) return ['transient', status === 418 || status === 403 ? 'IP banned' : 'rate limited'];
-  if (err instanceof RequestTimeout) return ['transient', 'timed out'];
-  if (err instanceof ExchangeNotAvailable) return ['transient', 'unavailable'];
-  if (err instanceof NetworkError || err instanceof OperationFailed) return ['transient', 'network error'];
-  if (err instanceof AccountSuspended) return ['operational', 'account suspended'];
-  if (err instanceof PermissionDenied) return ['operational', 'permission denied'];
-  if (err instanceof AuthenticationError) return ['operational', 'authentication failed'];
-  if (err instanceof InsufficientFunds) return ['operational', 'insufficient funds'];
-  if (err instanceof NotSupported) return ['operational', 'not supported'];
-  if (err instanceof OrderNotFound) return ['order', 'order not found'];
-  if (err instanceof InvalidOrder || err instanceof OperationRejected) return ['order', 'rejected the order'];
-  if (err instanceof BadSymbol || err instanceof BadRequest) return ['order', 'rejected the request'];
-  if (err instanceof CcxtExchangeError) return call === 'order' ? ['order', 'rejected the order'] : ['transient', 'error'];
+  if (err instanceof c.RateLimitExceeded) return ['transient', 'rate limited'];
+  if (err instanceof c.DDoSProtection) return ['transient', status === 418 || status === 403 ? 'IP banned' : 'rate limited'];
+  if (err instanceof c.RequestTimeout) return ['transient', 'timed out'];
+  if (err instanceof c.ExchangeNotAvailable) return ['transient', 'unavailable'];
+  if (err instanceof c.NetworkError || err instanceof c.OperationFailed) return ['transient', 'network error'];
+  if (err instanceof c.AccountSuspended) return ['operational', 'account suspended'];
+  if (err instanceof c.PermissionDenied) return ['operational', 'permission denied'];
+  if (err instanceof c.AuthenticationError) return ['operational', 'authentication failed'];
+  if (err instanceof c.InsufficientFunds) return ['operational', 'insufficient funds'];
+  if (err instanceof c.NotSupported) return ['operational', 'not supported'];
+  if (err instanceof c.OrderNotFound) return ['order', 'order not found'];
+  if (err instanceof c.InvalidOrder || err instanceof c.OperationRejected) return ['order', 'rejected the order'];
+  if (err instanceof c.BadSymbol || err instanceof c.BadRequest) return ['order', 'rejected the request'];
+  if (err instanceof c.ExchangeError) return call === 'order' ? ['order', 'rejected the order'] : ['transient', 'error'];
   return ['transient', 'error'];
 }
 
@@ -154,113 +133,14 @@ export function classifyCcxtError(err: BaseError, venue: string, call?: CallKind
 export function classifyCcxtError(err: unknown, venue: string, call?: CallKind): unknown;
 export function classifyCcxtError(err: unknown, venue: string, call: CallKind = 'read'): unknown {
   if (err instanceof ExchangeError) return err;
-  if (!(err instanceof BaseError)) return err;
+  const c = loadedCcxt();
+  if (!c || !(err instanceof c.BaseError)) return err;
   const r = venueReason(err.message);
-  const verdict: Verdict = (r.code !== null ? CODES[venue]?.[r.code] : undefined) ?? byClass(err, call, r.status);
+  const verdict: Verdict = (r.code !== null ? CODES[venue]?.[r.code] : undefined) ?? byClass(c, err, call, r.status);
   const [kind, found] = verdict;
   const what = kind === 'transient' && (r.status === 418 || r.status === 403) ? 'IP banned' : found;
   const detail = r.code !== null ? `${r.reason} (code ${r.code})` : r.reason;
   return new ExchangeError(kind, `${venue} ${what}: ${detail}`);
 }
 
-/** What the tracker says after a failure. */
-export interface FailureVerdict {
-  /** `error`: put the trader in error now; `retry`: keep going (with backoff). */
-  readonly action: 'retry' | 'error';
-  /** Consecutive failed calls of this trader so far. */
-  readonly consecutive: number;
-  /** The error to record on the trader when `action` is `error`. */
-  readonly error: ErrorInfo | null;
-}
-
-/** Counts consecutive failed exchange calls per trader. */
-export interface FailureTracker {
-  readonly limit: number;
-  /** Records a failed call; an operational failure errs at once, others at the limit. */
-  failure(traderId: string, err: unknown, at: number): FailureVerdict;
-  /** Records a successful call: the count starts over. */
-  success(traderId: string): void;
-  consecutive(traderId: string): number;
-  /** Forgets a trader (e.g. after an operator's restart). */
-  reset(traderId: string): void;
-}
-
-/**
- * Creates a tracker that says `error` after `limit` consecutive failed calls of one trader, or at
- * once for an operational failure. Order-level answers (a rejection, a duplicate client id) are
- * the venue working as it should and neither count nor reset.
- */
-export function createFailureTracker(limit = 3): FailureTracker {
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`failure limit must be a positive integer, got ${limit}`);
-  const counts = new Map<string, number>();
-  return {
-    limit,
-    failure(traderId, err, at) {
-      const kind = err instanceof ExchangeError ? err.kind : null;
-      const current = counts.get(traderId) ?? 0;
-      if (kind === 'order' || kind === 'duplicate') return { action: 'retry', consecutive: current, error: null };
-      const n = current + 1;
-      counts.set(traderId, n);
-      const message = errorMessage(err);
-      if (kind === 'operational')
-        return { action: 'error', consecutive: n, error: { kind: ErrorKind.operational, message, at, retryable: false } };
-      if (n >= limit)
-        return {
-          action: 'error',
-          consecutive: n,
-          error: { kind: ErrorKind.transient, message: `${n} consecutive exchange failures; last: ${message}`, at, retryable: true },
-        };
-      return { action: 'retry', consecutive: n, error: null };
-    },
-    success(traderId) {
-      counts.delete(traderId);
-    },
-    consecutive: (traderId) => counts.get(traderId) ?? 0,
-    reset(traderId) {
-      counts.delete(traderId);
-    },
-  };
-}
-
-/**
- * Wraps an account so that every call of one trader feeds the tracker; `onError` fires once per
- * failure streak when the tracker says error (wire it to the trader's `fail`). Errors still propagate.
- */
-export function withFailureTracking(
-  exchange: Exchange,
-  opts: {
-    readonly traderId: string;
-    readonly tracker: FailureTracker;
-    readonly clock: { now(): number };
-    readonly onError: (error: ErrorInfo) => void;
-  },
-): Exchange {
-  let reported = false;
-  const track = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      const out = await fn();
-      opts.tracker.success(opts.traderId);
-      reported = false;
-      return out;
-    } catch (err) {
-      const v = opts.tracker.failure(opts.traderId, err, opts.clock.now());
-      if (v.action === 'error' && v.error && !reported) {
-        reported = true;
-        opts.onError(v.error);
-      }
-      throw err;
-    }
-  };
-  return {
-    venue: exchange.venue,
-    loadMarkets: () => track(() => exchange.loadMarkets()),
-    fetchBalance: () => track(() => exchange.fetchBalance()),
-    fetchPositions: () => track(() => exchange.fetchPositions()),
-    fetchOpenOrders: (symbol) => track(() => exchange.fetchOpenOrders(symbol)),
-    fetchPrices: (symbols) => track(() => exchange.fetchPrices(symbols)),
-    createOrder: (req) => track(() => exchange.createOrder(req)),
-    fetchOrderByClientId: (id, symbol) => track(() => exchange.fetchOrderByClientId(id, symbol)),
-    cancelOrder: (id, symbol) => track(() => exchange.cancelOrder(id, symbol)),
-    setLeverage: (symbol, leverage) => track(() => exchange.setLeverage(symbol, leverage)),
-  };
-}
+export { createFailureTracker, withFailureTracking, type FailureTracker, type FailureVerdict } from './tracking.ts';

@@ -14,6 +14,10 @@ import type { CcxtExchange } from '../../../runtime/exchange/ccxt/index.ts';
 import { startExchangeDouble, type ExchangeDouble } from '../../support/exchange-double/index.ts';
 import { harness, T0, type Harness } from '../../support/runtime.ts';
 import { KEY, SECRET } from './support.ts';
+import { loadCcxt } from '../../../runtime/exchange/ccxt/lib.ts';
+
+// The runtime loads ccxt on first need; these tests build ccxt clients (or errors) directly.
+await loadCcxt();
 
 const MIN = 60_000;
 const TRADER = Ids.trader('t-stops');

@@ -21,6 +21,10 @@ import { createStore, migrate, openDatabase } from '../../../runtime/store/index
 import { tempDataDir } from '../../support/db.ts';
 import { startExchangeDouble, type ExchangeDouble } from '../../support/exchange-double/index.ts';
 import { KEY, SECRET } from './support.ts';
+import { loadCcxt } from '../../../runtime/exchange/ccxt/lib.ts';
+
+// The runtime loads ccxt on first need; these tests build ccxt clients (or errors) directly.
+await loadCcxt();
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 30);

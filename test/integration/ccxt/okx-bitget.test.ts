@@ -14,6 +14,10 @@ import { ExchangeError } from '../../../runtime/exchange/port.ts';
 import { executeRebalance } from '../../../runtime/rebalance/execute.ts';
 import { startExchangeDouble, type CandleSource, type ExchangeDouble, type ExchangeDoubleOptions, type Fault } from '../../support/exchange-double/index.ts';
 import { executeDeps, KEY, PRICES, SECRET, trader } from './support.ts';
+import { loadCcxt } from '../../../runtime/exchange/ccxt/lib.ts';
+
+// The runtime loads ccxt on first need; these tests build ccxt clients (or errors) directly.
+await loadCcxt();
 
 const VENUES = ['okx', 'bitget'] as const;
 type Venue = (typeof VENUES)[number];

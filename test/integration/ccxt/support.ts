@@ -13,6 +13,10 @@ import type { ExecuteDeps, RebalanceTrader } from '../../../runtime/rebalance/ex
 import { resolveLimits } from '../../../runtime/risk/pretrade.ts';
 import type { EventRecord } from '../../../runtime/store/types.ts';
 import { createMemoryOrders, startExchangeDouble, type ExchangeDouble, type ExchangeDoubleOptions, type MemoryOrders } from '../../support/exchange-double/index.ts';
+import { loadCcxt } from '../../../runtime/exchange/ccxt/lib.ts';
+
+// The runtime loads ccxt on first need; these tests build ccxt clients (or errors) directly.
+await loadCcxt();
 
 /** The venues the double speaks. */
 export const VENUES = ['binanceusdm', 'bybit'] as const;

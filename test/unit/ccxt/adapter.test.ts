@@ -4,6 +4,10 @@ import { systemClock } from '../../../runtime/clock.ts';
 import { balanceFrom, createCcxtExchange, decimalOf, marketFromCcxt, precisionToStep, rateLimitHitOf, rewriteApiUrls } from '../../../runtime/exchange/ccxt/adapter.ts';
 import { createRateLimits } from '../../../runtime/exchange/ccxt/limiter.ts';
 import { ExchangeError } from '../../../runtime/exchange/port.ts';
+import { loadCcxt } from '../../../runtime/exchange/ccxt/lib.ts';
+
+// The runtime loads ccxt on first need; these tests build ccxt clients (or errors) directly.
+await loadCcxt();
 
 const TICK_SIZE = 4;
 const DECIMAL_PLACES = 2;

@@ -17,6 +17,10 @@ import { describe, expect, it } from 'vitest';
 import { classifyCcxtError, createFailureTracker, venueReason, withFailureTracking } from '../../../runtime/exchange/ccxt/errors.ts';
 import { ExchangeError } from '../../../runtime/exchange/port.ts';
 import type { Exchange } from '../../../runtime/exchange/port.ts';
+import { loadCcxt } from '../../../runtime/exchange/ccxt/lib.ts';
+
+// The runtime loads ccxt on first need; these tests build ccxt clients (or errors) directly.
+await loadCcxt();
 
 const classify = (err: Error, venue: string, call: 'order' | 'read' = 'read') => {
   const out = classifyCcxtError(err, venue, call);

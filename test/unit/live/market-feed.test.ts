@@ -9,6 +9,10 @@ import { SYNTHETIC_MARKETS, syntheticCandle, type CandleNumbers, type ClosedMinu
 import { createMarketFeed, createStaleDataGuard, cycleSkippedEvent, traderDataFresh } from '../../../runtime/market-feed.ts';
 import type { CandleRecord } from '../../../runtime/store/types.ts';
 import { startExchangeDouble, type CandleSource, type ExchangeDouble } from '../../support/exchange-double/index.ts';
+import { loadCcxt } from '../../../runtime/exchange/ccxt/lib.ts';
+
+// The runtime loads ccxt on first need; these tests build ccxt clients (or errors) directly.
+await loadCcxt();
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 30);
