@@ -193,6 +193,24 @@ export function apiRoutes(deps: ResolvedDeps): Hono<AppEnv> {
     });
   }
 
+  app.post('/bots/:id/reconcile', async (c) => {
+    const p = params(c, S.IdParam);
+    if (!p.ok) return p.response;
+    const bot = api.getBot(p.data.id);
+    if (!bot) return apiFail(c, 404, 'not_found', `No bot with id "${p.data.id}".`);
+    if (!can(principalOf(c), 'bots.resume', { kind: 'trader', userId: bot.userId, managerId: bot.managerId })) {
+      const message = `${bot.name} is outside what your account may change.`;
+      await auditDenied(c, deps, { type: 'trader', id: bot.id }, message);
+      return apiFail(c, 403, 'forbidden', message);
+    }
+    const b = await body(c, S.ReconcileBody);
+    if (!b.ok) return b.response;
+    const who = actorOf(c, b.data.reason || `reconciliation ${b.data.decision} from the API`);
+    const r = await api.resolveReconciliation(bot.id, b.data.decision, who);
+    deps.log.info({ cmd: `reconcile.${b.data.decision}`, traderId: bot.id, by: who.userId, ok: r.ok, via: authOf(c)?.via }, 'api command');
+    return commandAnswer(c, r);
+  });
+
   app.post('/platform/pause-all', async (c) => {
     const b = await body(c, S.ReasonBody);
     if (!b.ok) return b.response;

@@ -210,6 +210,11 @@ export const EmptyBody = z.strictObject({});
 
 /** Body of a bot command and of Resume All. */
 export const CommandBody = z.strictObject({ reason: optionalReason });
+/** Body of a reconciliation decision: accept the venue state, or re-check after correcting the venue. */
+export const ReconcileBody = z.strictObject({
+  decision: z.enum(['accept', 'recheck'], { error: 'decision must be accept or recheck' }),
+  reason: optionalReason,
+});
 /** Body of Pause All, a suspension, a key command and a release: a reason is required. */
 export const ReasonBody = z.strictObject({ reason: requiredReason });
 

@@ -32,6 +32,11 @@ const commandForm = z.object({
   reason: z.preprocess(emptyToUndefined, z.string().trim().max(500, 'reason is too long').optional()),
 });
 
+const reconcileForm = commandForm.extend({
+  decision: z.enum(['accept', 'recheck'], { error: () => 'decision must be accept or recheck' }),
+  view: z.preprocess(emptyToUndefined, z.enum(['row', 'summary']).default('summary')),
+});
+
 const assignForm = z.object({
   ref: z
     .string({ error: () => 'choose a strategy version' })
@@ -155,6 +160,19 @@ export function botsRoutes(deps: ResolvedDeps): Hono<AppEnv> {
     const call = { pause: api.pauseBot, resume: api.resumeBot, restart: api.restartBot }[command];
     const message = await runCommand(deps, command, () => call.call(api, id, who), { traderId: id, by: who.by, userId: who.userId });
     return commandResponse(c, deps, id, bot, form.data.view, message);
+  });
+
+  app.post('/bots/:id/reconcile', async (c) => {
+    const id = c.req.param('id');
+    const bot = findBot(deps, id);
+    if (!bot) return sendError(c, deps, 404, `No trader with id "${id}".`);
+    if (!mayCommand(c, bot, 'bots.resume')) return refuseOutOfScope(c, deps, bot);
+    const form = await parseForm(c, reconcileForm);
+    if (!form.ok) return sendError(c, deps, 400, form.message);
+    const { decision, reason, view } = form.data;
+    const who = actorOf(c, reason ?? (decision === 'accept' ? 'venue state accepted from the console' : 're-checked from the console'));
+    const message = await runCommand(deps, `reconcile ${decision}`, () => api.resolveReconciliation(id, decision, who), { traderId: id, by: who.by, userId: who.userId });
+    return commandResponse(c, deps, id, bot, view, message);
   });
 
   app.get('/bots/:id/assign-fields', async (c) => {

@@ -20,6 +20,31 @@ export const BOT_SUMMARY_ID = 'bot-summary';
 
 const botPath = (id: string) => `/bots/${encodeURIComponent(id)}`;
 
+/**
+ * What an operator decides about a bot that reconciliation paused: take the venue's positions
+ * and orders as they are, or re-check after correcting the account on the venue.
+ */
+const ReconcileDecision: FC<{ bot: BotRow; csrf: string }> = ({ bot, csrf }) => (
+  <form class="reconcile-decision" hx-post={`${botPath(bot.id)}/reconcile`} hx-target={`#${BOT_SUMMARY_ID}`} hx-swap="outerHTML" method="post" action={`${botPath(bot.id)}/reconcile`}>
+    <CsrfField token={csrf} />
+    <input type="hidden" name="view" value="summary" />
+    <p class="small">
+      The venue's account differs from what this bot's orders explain. <strong>Accept</strong> takes the venue's positions and
+      open orders as the bot's new starting point; <strong>Re-check</strong> compares again after you corrected the account on
+      the venue. Either resumes the bot when nothing is left to decide.
+    </p>
+    <div class="form-row">
+      <input type="text" name="reason" maxlength={500} placeholder="Reason (recorded in the audit log)" aria-label="Reason" />
+      <button type="submit" class="btn btn-sm btn-primary" name="decision" value="accept" data-action="reconcile-accept">
+        Accept venue state
+      </button>
+      <button type="submit" class="btn btn-sm" name="decision" value="recheck" data-action="reconcile-recheck">
+        Re-check
+      </button>
+    </div>
+  </form>
+);
+
 /** The summary block at the top of the detail page (refreshed live and after commands). */
 export const BotSummary: FC<{ bot: BotRow; now: number; access: Access; message?: RowMessage | undefined }> = ({ bot, now, access, message }) => (
   <section id={BOT_SUMMARY_ID} class="panel summary" data-bot-id={bot.id}>
@@ -43,6 +68,7 @@ export const BotSummary: FC<{ bot: BotRow; now: number; access: Access; message?
       </div>
     </div>
     {bot.pause ? <div class="notice notice-warn">{pauseText(bot.pause)}</div> : null}
+    {bot.pause?.by === 'reconcile' && bot.status === 'paused' && access.bot(bot).resume ? <ReconcileDecision bot={bot} csrf={access.csrf} /> : null}
     {bot.error ? <div class="notice notice-bad">{errorText(bot.error)}</div> : null}
     {bot.escalated ? (
       <div class="notice notice-bad">Escalated after too many restarts: only an operator restart brings it back.</div>

@@ -91,6 +91,10 @@ const CASES: Readonly<Record<string, readonly Case[]>> = {
     { label: 'in scope', path: `/bots/${IN}/restart`, expect: only(['admin', 'operator', 'manager']) },
     { label: 'out of scope', path: `/bots/${OUT}/restart`, expect: only(['admin', 'operator']) },
   ],
+  'POST /bots/:id/reconcile': [
+    { label: 'in scope', path: `/bots/${IN}/reconcile`, form: { decision: 'recheck' }, expect: only(['admin', 'operator', 'manager', 'user']) },
+    { label: 'out of scope', path: `/bots/${OUT}/reconcile`, form: { decision: 'recheck' }, expect: only(['admin', 'operator']) },
+  ],
   'POST /bots/:id/strategy': [
     { label: 'in scope', path: `/bots/${IN}/strategy`, form: { ref: 'momentum@1' }, expect: only(['admin', 'operator', 'manager']) },
     { label: 'out of scope', path: `/bots/${OUT}/strategy`, form: { ref: 'momentum@1' }, expect: only(['admin', 'operator']) },
@@ -197,6 +201,10 @@ const CASES: Readonly<Record<string, readonly Case[]>> = {
   'POST /api/v1/bots/:id/restart': [
     { label: 'in scope', path: `/api/v1/bots/${IN}/restart`, json: {}, expect: only(['admin', 'operator', 'manager']) },
     { label: 'out of scope', path: `/api/v1/bots/${OUT}/restart`, json: {}, expect: only(['admin', 'operator']) },
+  ],
+  'POST /api/v1/bots/:id/reconcile': [
+    { label: 'in scope', path: `/api/v1/bots/${IN}/reconcile`, json: { decision: 'recheck' }, expect: only(['admin', 'operator', 'manager', 'user']) },
+    { label: 'out of scope', path: `/api/v1/bots/${OUT}/reconcile`, json: { decision: 'recheck' }, expect: only(['admin', 'operator']) },
   ],
   'POST /api/v1/platform/pause-all': [{ label: 'pause all', path: '/api/v1/platform/pause-all', json: { reason: 'drill' }, expect: only(['admin', 'operator']) }],
   'POST /api/v1/platform/resume-all': [{ label: 'resume all', path: '/api/v1/platform/resume-all', json: {}, expect: only(['admin', 'operator']) }],

@@ -56,6 +56,7 @@ const CASES: readonly InputCase[] = [
   { key: 'POST /sign-in/2fa', via: 'form', as: 'pending', fields: { code: { kind: 'id', max: 20, required: true }, next: text(500) }, valid: { code: '123456' } },
   // Bots, groups, the platform.
   ...(['pause', 'resume', 'restart'] as const).map((c): InputCase => ({ key: `POST /bots/:id/${c}`, via: 'form', params: { id: 't-0001' }, fields: { view: choice(['row', 'summary']), reason: REASON }, valid: {} })),
+  { key: 'POST /bots/:id/reconcile', via: 'form', params: { id: 't-0001' }, fields: { decision: choice(['accept', 'recheck'], true), view: choice(['row', 'summary']), reason: REASON }, valid: { decision: 'recheck' } },
   {
     key: 'POST /bots/:id/strategy',
     via: 'form',
@@ -162,6 +163,7 @@ const CASES: readonly InputCase[] = [
     valid: { name: 'fresh-bot', userId: 'u-42', managerId: 'm-alpha', strategy: 'momentum@1', venue: 'paper', initialCapital: '1000', leverage: 2 },
   },
   ...(['pause', 'resume', 'restart'] as const).map((c): InputCase => ({ key: `POST /api/v1/bots/:id/${c}`, via: 'json', strict: true, params: { id: 't-0001' }, fields: { reason: REASON }, valid: {} })),
+  { key: 'POST /api/v1/bots/:id/reconcile', via: 'json', strict: true, params: { id: 't-0001' }, fields: { decision: choice(['accept', 'recheck'], true), reason: REASON }, valid: { decision: 'recheck' } },
   { key: 'POST /api/v1/platform/pause-all', via: 'json', strict: true, fields: { reason: REQUIRED_REASON }, valid: { reason: 'drill' } },
   { key: 'POST /api/v1/platform/resume-all', via: 'json', strict: true, fields: { reason: REASON }, valid: {} },
   {

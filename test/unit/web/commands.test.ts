@@ -243,3 +243,45 @@ describe('assign strategy', () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe('settling a bot that reconciliation paused', () => {
+  const flagged = { by: 'reconcile', reason: 'reconciliation: ETHUSDT: the venue holds long 3, the platform expects long 1', scope: 'risk' as const, at: 0 };
+
+  it('offers Accept and Re-check on the bot page only when reconciliation holds it', async () => {
+    const { app, api } = setup();
+    api.updateBot('t-0001', { status: 'paused', stateDetail: 'paused', pause: flagged });
+    const html = await (await app.request('/bots/t-0001')).text();
+    expect(html).toContain('hx-post="/bots/t-0001/reconcile"');
+    expect(html).toContain('data-action="reconcile-accept"');
+    expect(html).toContain('data-action="reconcile-recheck"');
+    const other = await (await app.request('/bots/t-0002')).text();
+    expect(other).not.toContain('/reconcile"');
+  });
+
+  it('accepts the venue state as the signed-in user and answers the refreshed summary', async () => {
+    const { app, api } = setup();
+    api.updateBot('t-0001', { status: 'paused', stateDetail: 'paused', pause: flagged });
+    const res = await postForm(app, '/bots/t-0001/reconcile', { decision: 'accept', reason: 'client added ETH by hand' });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html.startsWith('<section id="bot-summary"')).toBe(true);
+    expect(html).toContain('data-state="running"');
+    expect(html).toContain('venue state accepted, reconciliation pause lifted');
+    expect(api.calls.find((c) => c.method === 'resolveReconciliation')?.args).toEqual([
+      't-0001',
+      'accept',
+      { by: 'Ada Admin', reason: 'client added ETH by hand', userId: 'u-admin', ip: 'unknown' },
+    ]);
+  });
+
+  it('refuses a bot that reconciliation does not hold with 409, and a bad decision with 400', async () => {
+    const { app, api } = setup();
+    const refused = await postForm(app, '/bots/t-0002/reconcile', { decision: 'recheck' });
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain('is not paused by reconciliation');
+    const bad = await postForm(app, '/bots/t-0001/reconcile', { decision: 'ignore' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('decision must be accept or recheck');
+    expect(api.calls.filter((c) => c.method === 'resolveReconciliation')).toHaveLength(1);
+  });
+});
