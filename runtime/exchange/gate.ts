@@ -3,6 +3,7 @@
  * (Pause All) and per-trader / per-manager blocks each refuse every order, reduce-only included,
  * so an in-flight cycle cannot slip an order through a pause.
  */
+import type { MarketSymbol } from '../domain.ts';
 import type { Exchange, OrderRequest } from './port.ts';
 import { ExchangeError } from './port.ts';
 
@@ -53,6 +54,51 @@ export function createOrderGate(): OrderGate {
     return { allowed: true };
   };
 
+
+
+  /** An exchange whose orders pass the gate first (methods on the prototype: one small object per wrap). */
+  class Gated implements Exchange {
+    constructor(
+      private readonly traderId: string,
+      private readonly managerId: string,
+      private readonly exchange: Exchange,
+    ) {}
+    get venue(): string {
+      return this.exchange.venue;
+    }
+    loadMarkets() {
+      return this.exchange.loadMarkets();
+    }
+    fetchBalance() {
+      return this.exchange.fetchBalance();
+    }
+    fetchPositions() {
+      return this.exchange.fetchPositions();
+    }
+    fetchOpenOrders(symbol?: MarketSymbol) {
+      return this.exchange.fetchOpenOrders(symbol);
+    }
+    fetchPrices(symbols: readonly MarketSymbol[]) {
+      return this.exchange.fetchPrices(symbols);
+    }
+    async createOrder(req: OrderRequest) {
+      const decision = check(this.traderId, this.managerId);
+      if (!decision.allowed) {
+        refused += 1;
+        throw new ExchangeError('operational', `order gate closed: ${decision.reason}`);
+      }
+      return this.exchange.createOrder(req);
+    }
+    fetchOrderByClientId(clientOrderId: string, symbol: MarketSymbol) {
+      return this.exchange.fetchOrderByClientId(clientOrderId, symbol);
+    }
+    cancelOrder(id: string, symbol: MarketSymbol) {
+      return this.exchange.cancelOrder(id, symbol);
+    }
+    setLeverage(symbol: MarketSymbol, leverage: number) {
+      return this.exchange.setLeverage(symbol, leverage);
+    }
+  }
   return {
     close(reason) {
       if (!closure) closure = { by: reason.by, reason: reason.reason, at: reason.at };
@@ -68,25 +114,7 @@ export function createOrderGate(): OrderGate {
     blockManager: (id) => void managers.add(id),
     unblockManager: (id) => void managers.delete(id),
     wrap(traderId, managerId, exchange) {
-      return {
-        venue: exchange.venue,
-        loadMarkets: () => exchange.loadMarkets(),
-        fetchBalance: () => exchange.fetchBalance(),
-        fetchPositions: () => exchange.fetchPositions(),
-        fetchOpenOrders: (symbol) => exchange.fetchOpenOrders(symbol),
-        fetchPrices: (symbols) => exchange.fetchPrices(symbols),
-        async createOrder(req: OrderRequest) {
-          const decision = check(traderId, managerId);
-          if (!decision.allowed) {
-            refused += 1;
-            throw new ExchangeError('operational', `order gate closed: ${decision.reason}`);
-          }
-          return exchange.createOrder(req);
-        },
-        fetchOrderByClientId: (clientOrderId, symbol) => exchange.fetchOrderByClientId(clientOrderId, symbol),
-        cancelOrder: (id, symbol) => exchange.cancelOrder(id, symbol),
-        setLeverage: (symbol, leverage) => exchange.setLeverage(symbol, leverage),
-      };
+      return new Gated(traderId, managerId, exchange);
     },
     stats: () => ({ refused }),
   };

@@ -1006,81 +1006,90 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
   }
 
   // ---- the port of one account ----
-  function port(accountId: string): Exchange {
-    return {
-      venue: PAPER_VENUE,
-      loadMarkets: async () => marketTable,
-      fetchBalance: async (): Promise<Balance> => balanceOf(getAccount(accountId)),
-      fetchPositions: async (): Promise<readonly Position[]> => {
-        const acc = getAccount(accountId);
-        return [...acc.positions].map(([symbol, p]) => {
-          const mark = markOf(symbols.get(symbol), p.entry);
-          return {
-            symbol,
-            side: p.side,
-            amount: fmt(p.amount),
-            entryPrice: fmt(p.entry),
-            markPrice: fmt(mark),
-            leverage: acc.leverage.get(symbol) ?? 1,
-            margin: fmt(p.margin),
-            unrealizedPnl: fmt(settle(upnlOf(p, mark))),
-            liquidationPrice: fmtOrNull(p.liq),
-            stopLoss: fmtOrNull(p.stopLoss),
-            takeProfit: fmtOrNull(p.takeProfit),
-          };
-        });
-      },
-      fetchOpenOrders: async (symbol?: MarketSymbol): Promise<readonly Order[]> => {
-        const acc = getAccount(accountId);
-        return acc.resting.filter((r) => symbol === undefined || r.order.symbol === symbol).map((r) => r.order);
-      },
-      fetchPrices: async (list: readonly MarketSymbol[]) => {
-        const out: Record<MarketSymbol, DecimalString> = {};
-        for (const sym of list) {
-          const last = getSymbol(sym).last;
-          if (last) out[sym] = fmt(last);
-        }
-        return out;
-      },
-      createOrder: async (req: OrderRequest): Promise<Order> => {
-        const acc = getAccount(accountId);
-        const order = needsLookup(acc, req.clientOrderId) ? await placeAfterLookup(acc, req) : place(acc, req);
-        await commit();
-        return order;
-      },
-      fetchOrderByClientId: async (clientOrderId: string, symbol: MarketSymbol): Promise<Order | null> => {
-        const acc = getAccount(accountId);
-        const o = knownOrder(acc, clientOrderId) ?? (await lookupOrder(acc, clientOrderId));
-        return o && o.symbol === symbol ? o : null;
-      },
-      cancelOrder: async (id: string, symbol: MarketSymbol): Promise<Order> => {
-        const acc = getAccount(accountId);
-        const r = acc.resting.find((x) => x.order.id === id && x.order.symbol === symbol);
-        if (!r) {
-          const known = [...acc.orders.values()].find((o) => o.id === id && o.symbol === symbol);
-          throw new ExchangeError(
-            'order',
-            known ? `order ${id} is ${known.status}, not open` : `unknown order ${id} on ${symbol}`,
-          );
-        }
-        const order = finishResting(acc, getSymbol(symbol), r, 'canceled', null);
-        await commit();
-        return order;
-      },
-      setLeverage: async (symbol: MarketSymbol, leverage: number): Promise<void> => {
-        const acc = getAccount(accountId);
-        const m = getSymbol(symbol).market;
-        if (!Number.isInteger(leverage) || leverage < 1 || leverage > m.maxLeverage)
-          throw new ExchangeError('order', `leverage ${leverage} is not an integer in 1..${m.maxLeverage} for ${symbol}`);
-        const current = acc.leverage.get(symbol) ?? 1;
-        if (leverage === current) return;
-        if (leverage < current && acc.positions.has(symbol))
-          throw new ExchangeError('order', `cannot lower ${symbol} leverage from ${current} to ${leverage} while a position is open`);
-        acc.leverage.set(symbol, leverage);
-        markDirty(acc);
-        await commit();
-      },
-    };
+  /**
+   * One account's `Exchange`: a small object whose methods live on the prototype, so the many
+   * `account()` calls of a wave (every read and every order) allocate no closures.
+   */
+  class AccountPort implements Exchange {
+    constructor(private readonly accountId: string) {}
+    get venue(): string {
+      return PAPER_VENUE;
+    }
+    async loadMarkets() {
+      return marketTable;
+    }
+    async fetchBalance(): Promise<Balance> {
+      return balanceOf(getAccount(this.accountId));
+    }
+    async fetchPositions(): Promise<readonly Position[]> {
+      const acc = getAccount(this.accountId);
+      return [...acc.positions].map(([symbol, p]) => {
+        const mark = markOf(symbols.get(symbol), p.entry);
+        return {
+          symbol,
+          side: p.side,
+          amount: fmt(p.amount),
+          entryPrice: fmt(p.entry),
+          markPrice: fmt(mark),
+          leverage: acc.leverage.get(symbol) ?? 1,
+          margin: fmt(p.margin),
+          unrealizedPnl: fmt(settle(upnlOf(p, mark))),
+          liquidationPrice: fmtOrNull(p.liq),
+          stopLoss: fmtOrNull(p.stopLoss),
+          takeProfit: fmtOrNull(p.takeProfit),
+        };
+      });
+    }
+    async fetchOpenOrders(symbol?: MarketSymbol): Promise<readonly Order[]> {
+      const acc = getAccount(this.accountId);
+      return acc.resting.filter((r) => symbol === undefined || r.order.symbol === symbol).map((r) => r.order);
+    }
+    async fetchPrices(list: readonly MarketSymbol[]) {
+      const out: Record<MarketSymbol, DecimalString> = {};
+      for (const sym of list) {
+        const last = getSymbol(sym).last;
+        if (last) out[sym] = fmt(last);
+      }
+      return out;
+    }
+    async createOrder(req: OrderRequest): Promise<Order> {
+      const acc = getAccount(this.accountId);
+      const order = needsLookup(acc, req.clientOrderId) ? await placeAfterLookup(acc, req) : place(acc, req);
+      await commit();
+      return order;
+    }
+    async fetchOrderByClientId(clientOrderId: string, symbol: MarketSymbol): Promise<Order | null> {
+      const acc = getAccount(this.accountId);
+      const o = knownOrder(acc, clientOrderId) ?? (await lookupOrder(acc, clientOrderId));
+      return o && o.symbol === symbol ? o : null;
+    }
+    async cancelOrder(id: string, symbol: MarketSymbol): Promise<Order> {
+      const acc = getAccount(this.accountId);
+      const r = acc.resting.find((x) => x.order.id === id && x.order.symbol === symbol);
+      if (!r) {
+        const known = [...acc.orders.values()].find((o) => o.id === id && o.symbol === symbol);
+        throw new ExchangeError(
+          'order',
+          known ? `order ${id} is ${known.status}, not open` : `unknown order ${id} on ${symbol}`,
+        );
+      }
+      const order = finishResting(acc, getSymbol(symbol), r, 'canceled', null);
+      await commit();
+      return order;
+    }
+    async setLeverage(symbol: MarketSymbol, leverage: number): Promise<void> {
+      const acc = getAccount(this.accountId);
+      const m = getSymbol(symbol).market;
+      if (!Number.isInteger(leverage) || leverage < 1 || leverage > m.maxLeverage)
+        throw new ExchangeError('order', `leverage ${leverage} is not an integer in 1..${m.maxLeverage} for ${symbol}`);
+      const current = acc.leverage.get(symbol) ?? 1;
+      if (leverage === current) return;
+      if (leverage < current && acc.positions.has(symbol))
+        throw new ExchangeError('order', `cannot lower ${symbol} leverage from ${current} to ${leverage} while a position is open`);
+      acc.leverage.set(symbol, leverage);
+      markDirty(acc);
+      await commit();
+    }
   }
 
   return {
@@ -1137,7 +1146,7 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
 
     account(accountId) {
       getAccount(accountId);
-      return port(accountId);
+      return new AccountPort(accountId);
     },
 
     restore(rows, orderRows) {

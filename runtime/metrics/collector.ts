@@ -99,8 +99,10 @@ export function createMetricsCollector(deps: MetricsCollectorDeps): MetricsColle
 
   function record(scope: MetricRecord['scope'], id: string, initial: Dec, pv: Dec, upnl: Dec, at: number, flow: Dec): MetricRecord {
     const key = keyOf(scope, id);
-    const start = { ...(accs.get(key) ?? emptyAccumulator(initial.toFixed())), initialCapital: initial.toFixed() };
-    const acc = updateAccumulator(start, pv.toFixed(), at, flow.toFixed());
+    const initialCapital = initial.toFixed();
+    const prev = accs.get(key);
+    const start = prev === undefined ? emptyAccumulator(initialCapital) : prev.initialCapital === initialCapital ? prev : { ...prev, initialCapital };
+    const acc = updateAccumulator(start, pv.toFixed(), at, flow.isZero() ? '0' : flow.toFixed());
     accs.set(key, acc);
     const row: MetricRecord = { scope, scopeId: id, at, ...snapshotMetrics(acc, upnl.toFixed()) };
     latestRows.set(key, row);

@@ -59,13 +59,15 @@ export function updateAccumulator(
   flow: DecimalString = '0',
 ): MetricsAccumulator {
   if (acc.at !== null && !(at > acc.at)) return acc;
-  const value = dec(pv);
-  if (acc.pv === null) return { ...acc, pv: value.toFixed(), at };
+  // Returns, Sharpe and drawdown are statistics (doubles); the PV itself is kept as given, exact.
+  const value = Number(pv);
+  if (!Number.isFinite(value)) throw new Error(`portfolio value is not a number: ${pv}`);
+  if (acc.pv === null) return { ...acc, pv, at };
 
-  const prev = dec(acc.pv);
+  const prev = Number(acc.pv);
   // No return is defined from a non-positive value: the statistics wait for the next one.
-  if (!prev.gt(0)) return { ...acc, pv: value.toFixed(), at };
-  const growth = value.minus(dec(flow)).div(prev).toNumber();
+  if (!(prev > 0)) return { ...acc, pv, at };
+  const growth = (value - Number(flow)) / prev;
   const r = growth - 1;
   const count = acc.count + 1;
   const delta = r - acc.mean;
@@ -74,7 +76,7 @@ export function updateAccumulator(
   const index = acc.index * growth;
   const peakIndex = Math.max(acc.peakIndex, index);
   const drawdown = peakIndex > 0 ? 1 - index / peakIndex : 0;
-  return { ...acc, pv: value.toFixed(), at, index, peakIndex, mdd: Math.max(acc.mdd, drawdown), count, mean, m2 };
+  return { ...acc, pv, at, index, peakIndex, mdd: Math.max(acc.mdd, drawdown), count, mean, m2 };
 }
 
 /**
@@ -83,8 +85,8 @@ export function updateAccumulator(
  */
 export function snapshotMetrics(acc: MetricsAccumulator, upnl: DecimalString): MetricsSnapshot {
   const pv = acc.pv ?? dec(acc.initialCapital).toFixed();
-  const initial = dec(acc.initialCapital);
-  const roe = initial.gt(0) ? dec(pv).div(initial).minus(1).toNumber() : 0;
+  const initial = Number(acc.initialCapital);
+  const roe = initial > 0 ? (Number(pv) - initial) / initial : 0;
   return { pv, roe, upnl, sharpe: sharpeOf(acc), mdd: acc.mdd };
 }
 

@@ -34,6 +34,8 @@ export interface PlanInput {
   readonly reserve?: number;
   /** Orders per batch. Default 5. */
   readonly batchSize?: number;
+  /** Decide every symbol with decimals only (no quick test with doubles); the result is the same. */
+  readonly exactOnly?: boolean;
 }
 
 /** Why an order exists: it ends a position, shrinks it, starts one or grows one. */
@@ -114,9 +116,14 @@ export function planRebalance(input: PlanInput): RebalancePlan {
 
   // A negative equity cannot carry positions: every target notional becomes zero.
   const base = Dec.max(equity, 0);
+  const sized = base.mul(1 - reserve).mul(input.leverage);
+  const minChange = base.mul(threshold);
   const account: Account = {
-    sized: base.mul(1 - reserve).mul(input.leverage),
-    minChange: base.mul(threshold),
+    sized,
+    minChange,
+    sizedF: sized.toNumber(),
+    minChangeF: input.exactOnly === true ? 0 : minChange.toNumber(),
+    minChangeText: minChange.toFixed(2),
   };
 
   for (const symbol of symbols) {
@@ -139,6 +146,30 @@ interface Account {
   readonly sized: Dec;
   /** threshold × equity. */
   readonly minChange: Dec;
+  /** The same as doubles, for the quick test of a change far under the threshold. */
+  readonly sizedF: number;
+  readonly minChangeF: number;
+  readonly minChangeText: string;
+}
+
+/**
+ * Most symbols of a steady fleet move far less than the threshold each cycle: tell those apart
+ * with doubles (no Decimal work) and answer the same skip the exact path would. Only a change
+ * clearly under the threshold (under 90 % of it, and clearly not zero) takes this path; anything
+ * near a boundary is decided exactly.
+ */
+function clearlyUnderThreshold(weight: number, positions: readonly Position[], price: number, account: Account): number | null {
+  if (!(account.minChangeF > 0) || !Number.isFinite(price)) return null;
+  let current = 0;
+  for (const p of positions) {
+    const a = Math.abs(Number(p.amount));
+    if (!Number.isFinite(a)) return null;
+    current += p.side === 'long' ? a : -a;
+  }
+  const delta = Math.abs(weight * account.sizedF - current * price);
+  const scale = Math.max(1, Math.abs(weight * account.sizedF), Math.abs(current * price));
+  if (!(delta > scale * 1e-9) || !(delta < 0.9 * account.minChangeF)) return null;
+  return delta;
 }
 
 function planSymbol(
@@ -180,6 +211,14 @@ function planSymbol(
     return;
   }
 
+  if (weight !== 0) {
+    const quick = clearlyUnderThreshold(weight, positions, Number(priceText), account);
+    if (quick !== null) {
+      skipped.push({ symbol, reason: `change ${quick.toFixed(2)} is under the threshold ${account.minChangeText}` });
+      return;
+    }
+  }
+
   const targetNotional = dec(weight).mul(account.sized);
   const currentNotional = current.mul(price);
   const delta = targetNotional.minus(currentNotional);
@@ -213,7 +252,7 @@ function planSymbol(
   if (delta.abs().lt(account.minChange)) {
     skipped.push({
       symbol,
-      reason: `change ${delta.abs().toFixed(2)} is under the threshold ${account.minChange.toFixed(2)}`,
+      reason: `change ${delta.abs().toFixed(2)} is under the threshold ${account.minChangeText}`,
     });
     return;
   }
