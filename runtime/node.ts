@@ -5,6 +5,7 @@
  * every effect they name is provided here.
  */
 import { randomBytes } from 'node:crypto';
+import v8 from 'node:v8';
 import { createActor, type AnyActorRef, type Subscription } from 'xstate';
 import {
   fromCancellable,
@@ -84,7 +85,7 @@ import type { PlatformApi } from './api.ts';
 /** How long `stop()` waits for the cycles in progress to finish before stopping the actors. */
 const STOP_DRAIN_MS = 5_000;
 /** Ticks sent per turn of the event loop. */
-const TICK_SLICE = 500;
+const TICK_SLICE = 100;
 /** How often changed bot rows go to the console, and how many rows before a whole refresh. */
 const LIVE_PUBLISH_MS = 200;
 const LIVE_ROWS_MAX = 50;
@@ -165,6 +166,9 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
   await migrate(db.sql);
   const store = createStore(db.sql, db.close);
   const keyring = loadKeyring({ secretsKey: config.secretsKey, dataDir: config.dataDir, log });
+  // The process's heap grows at most this much past the live data between full GCs: a wave's
+  // garbage is collected instead of kept (V8 reads the flag at every GC; process-wide).
+  if (config.heapGrowthPercent > 0) v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`);
   const accounts = createAccounts({
     store: createAccountsStore(db.sql),
     clock: opts.accountsClock ?? systemClock,

@@ -26,6 +26,9 @@ import {
 import type { BaselineRecord, PolicyRecord, RiskPolicyStore, ViolationQuery, ViolationRecord } from './policy-store.ts';
 
 /** Milliseconds in a UTC day. */
+
+/** Samples evaluated per turn of the event loop. */
+const EVALUATE_SLICE = 250;
 export const DAY_MS = 86_400_000;
 
 /** The UTC day's 00:00 (epoch ms) containing `t`. */
@@ -163,7 +166,10 @@ export function createRiskPolicyEngine(deps: RiskPolicyEngineDeps): RiskPolicyEn
       const fresh: BaselineRecord[] = [];
       const newViolations: ViolationRecord[] = [];
       const at = clock.now();
+      let n = 0;
       for (const s of samples) {
+        // A turn of the event loop every few hundred samples: 10,000 traders are not one long stall.
+        if (++n % EVALUATE_SLICE === 0) await new Promise<void>((r) => setImmediate(r));
         let breaches;
         try {
           if (!DECIMAL.test(s.pv)) throw new Error(`PV ${JSON.stringify(s.pv)} is not a decimal number`);
