@@ -8,7 +8,7 @@ import { clientOrderId } from '../../../runtime/exchange/clientId.ts';
 import { createFailureTracker, withFailureTracking } from '../../../runtime/exchange/ccxt/errors.ts';
 import { DEFAULT_BUDGETS } from '../../../runtime/exchange/ccxt/limiter.ts';
 import { Dec } from '../../../runtime/exchange/precision.ts';
-import { ExchangeError } from '../../../runtime/exchange/port.ts';
+import { ExchangeError, type Exchange } from '../../../runtime/exchange/port.ts';
 import { executeRebalance } from '../../../runtime/rebalance/execute.ts';
 import type { Fault } from '../../support/exchange-double/index.ts';
 import { executeDeps, KEY, openVenue, trader, VENUES, type VenueFixture } from './support.ts';
@@ -110,7 +110,7 @@ describe.each(VENUES)('orders through faults on %s', (venue) => {
     const deps = executeDeps(await f.ex.loadMarkets());
     const ex = deps.gate.wrap('t-1', 'm-1', f.ex);
     // A stale equity reading makes the plan far larger than the 10 USDT wallet can carry.
-    const stale = { ...ex, fetchBalance: async () => ({ ...(await ex.fetchBalance()), equity: '100000' }) };
+    const stale: Exchange = Object.assign(Object.create(ex) as Exchange, { fetchBalance: async () => ({ ...(await ex.fetchBalance()), equity: '100000' }) });
     const err = await executeRebalance(deps, stale, trader(), { cycleId: CYCLE, targets: TARGETS }, new AbortController().signal).catch((e: unknown) => e);
     expect((err as Error).name).toBe('TradingHalted');
     expect((err as Error).message).toBe(
