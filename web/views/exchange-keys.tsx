@@ -216,7 +216,7 @@ export const OwnKeysPage: FC<{ keys: readonly OwnKeyRow[]; csrf: string; now: nu
           <b>Withdrawals off.</b> The platform never withdraws, and does not check that they are off.
         </li>
         <li>One-way (net) position mode. Allow only this platform's address on the key's IP allow-list.</li>
-        <li>One key per bot: two bots on one account see and rebalance each other's positions.</li>
+        <li>One bot per key: positions belong to the account, so a key another bot already trades with is refused (use a sub-account key per bot).</li>
       </ul>
       <p class="small muted">
         Secrets are sealed at rest and never shown again: a key is listed by the last four characters of its API key. A key is checked when it is saved, when
