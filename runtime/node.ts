@@ -393,6 +393,36 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     computeBatch: (v, items) => pool.computeBatch(v, items),
   });
 
+  /** Set by `stop()`: from then on no effect starts (the actor tree is left inert, see `stop`). */
+  let closed = false;
+  /** An effect that never settles once the node is stopped, so a late event starts no I/O. */
+  const whileOpen =
+    <A, R>(run: (args: A) => Promise<R>) =>
+    (args: A): Promise<R> =>
+      closed ? new Promise<R>(() => {}) : run(args);
+  // Actor timers (supervision backoff) are tracked so that `stop()` can cancel them all.
+  const baseActorClock = opts.actorClock ?? {
+    now: () => clock.now(),
+    setTimeout: (fn: (...a: unknown[]) => void, ms: number): unknown => setTimeout(fn, ms),
+    clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout),
+  };
+  const actorTimers = new Set<unknown>();
+  const actorClock = {
+    now: () => baseActorClock.now(),
+    setTimeout: (fn: (...a: unknown[]) => void, ms: number): unknown => {
+      const id: unknown = baseActorClock.setTimeout((...a: unknown[]) => {
+        actorTimers.delete(id);
+        fn(...a);
+      }, ms);
+      actorTimers.add(id);
+      return id;
+    },
+    clearTimeout: (id: unknown) => {
+      actorTimers.delete(id);
+      baseActorClock.clearTimeout(id);
+    },
+  };
+
   /**
    * Reconciles a live trader with its venue account; what is flagged pauses it (scope `risk`)
    * and closes the gate to it at once. True when it was paused.
@@ -530,7 +560,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
         actors: {
           trader: traderMachine.provide({
             actors: {
-              loadTrader: fromCancellable(async ({ input }: { input: LoadTraderInput }) => {
+              loadTrader: fromCancellable(whileOpen(async ({ input }: { input: LoadTraderInput }) => {
                 // The boot load uses the row read with every other trader; a later (re)load reads
                 // it again, since an operator may have changed it.
                 const cached = firstLoad.delete(input.traderId) ? traderRecords.get(input.traderId) : undefined;
@@ -548,9 +578,9 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
                 const view = views.get(t.id);
                 if (view) (view as { record: TraderRecord }).record = t;
                 return { strategyRef: Ids.strategy(t.strategyName, t.strategyVersion) };
-              }),
+              })),
               computeTargets: fromCancellable(
-                async ({ input, signal }: { input: ComputeTargetsInput; signal: CancelSignal }) => {
+                whileOpen(async ({ input, signal }: { input: ComputeTargetsInput; signal: CancelSignal }) => {
                   const t = traderRecords.get(input.traderId);
                   if (!t) throw new Error(`trader ${input.traderId} is not loaded`);
                   const ex = accountOf(t);
@@ -610,10 +640,10 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
                     cycles.push({ ...base, status: 'failed', error: errorMessage(err), finishedAt: clock.now() });
                     throw err;
                   }
-                },
+                }),
               ),
               executeRebalance: fromCancellable<unknown, ExecuteRebalanceInput>(
-                async ({
+                whileOpen(async ({
                   input,
                   signal,
                 }: {
@@ -669,7 +699,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
                     });
                   }
                   return report;
-                },
+                }),
               ),
             },
           }),
@@ -681,11 +711,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
 
   const supervisor = createActor(provided, {
     input: { managers: managerInputs, pause: supervisorPause },
-    clock: opts.actorClock ?? {
-      now: () => clock.now(),
-      setTimeout: (fn: (...a: unknown[]) => void, ms: number) => setTimeout(fn, ms),
-      clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout),
-    },
+    clock: actorClock,
   });
   supervisor.subscribe({
     error: (err) => log.error({ err }, 'supervisor failed'),
@@ -1211,7 +1237,12 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       registry.close();
       for (const s of subs) s.unsubscribe();
       for (const s of traderSubs.values()) s.unsubscribe();
-      supervisor.stop();
+      // The tree is not stopped actor by actor: XState copies a parent's children map for every
+      // child it stops, 40 s of CPU for 50,000 traders under 100 managers. The actors hold no
+      // I/O; with their timers cancelled and every effect inert they are simply dropped.
+      closed = true;
+      for (const id of actorTimers) baseActorClock.clearTimeout(id);
+      actorTimers.clear();
       await flush().catch((err: unknown) => log.error({ err }, 'final flush failed'));
       await pool.close();
       await live.close();
