@@ -6,6 +6,7 @@
  * failure, reports the trader once through `onTraderFailure`). Keys are checked against the
  * venue by reading the balance (`validateKey`), on demand and periodically.
  */
+import type { ExchangeStats } from './api.ts';
 import type { Clock } from './clock.ts';
 import { errorMessage, type ErrorInfo } from './domain.ts';
 import {
@@ -74,24 +75,8 @@ export interface KeyValidation {
   readonly reason: string | null;
 }
 
-/** Request counters of one venue, for the console. */
-export interface LiveVenueStats {
-  readonly venue: CcxtVenue;
-  /** Keys with an open adapter. */
-  readonly keys: number;
-  /** Traders with an account on this venue. */
-  readonly traders: number;
-  /** Requests granted on the venue's IP budgets. */
-  readonly requests: number;
-  /** Weight (or requests) used in the IP's current window, and its capacity. */
-  readonly weightUsed: number;
-  readonly weightCapacity: number;
-  /** 429/418 (or the venue's equivalent) answers. */
-  readonly rateLimitHits: number;
-  /** Requests waiting for a budget. */
-  readonly queued: number;
-  readonly pausedUntil: number | null;
-}
+/** Request counters of one venue, for the console (the platform API's `ExchangeStats`). */
+export type LiveVenueStats = ExchangeStats;
 
 /** The live accounts of a node. */
 export interface LiveAccounts {
@@ -415,7 +400,7 @@ export function createLiveAccounts(deps: LiveAccountsDeps): LiveAccounts {
         const venue = slot.adapter?.venue ?? venueOfKey.get(keyId);
         if (slot.adapter && venue) entry(venue).keys++;
       }
-      return [...byVenue.values()].sort((a, b) => LIVE_VENUES.indexOf(a.venue) - LIVE_VENUES.indexOf(b.venue));
+      return [...byVenue.values()].sort((a, b) => (LIVE_VENUES as readonly string[]).indexOf(a.venue) - (LIVE_VENUES as readonly string[]).indexOf(b.venue));
     },
     async close() {
       if (timer !== null) timers.clearInterval(timer);
