@@ -39,7 +39,7 @@ session.disconnect();
 const label = (n: SampleNode) => {
   const f = n.callFrame;
   const file = f.url ? path.relative(REPO, f.url.replace(/^file:\/\//, '')) : '';
-  return `${f.functionName || "(anon)"} ${file}:${f.lineNumber + 1}:${(f as { columnNumber?: number }).columnNumber ?? 0}`;
+  return `${f.functionName || "(anon)"} ${file}:${f.lineNumber + 1}:${f.columnNumber}`;
 };
 const self = new Map<string, number>();
 const incl = new Map<string, number>();

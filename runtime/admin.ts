@@ -11,7 +11,7 @@
 import { Decimal } from 'decimal.js';
 import type { AccountRecord, AccountStatus, Accounts, AuditEntry, AuditQuery, Role, SignInAttempt } from './accounts/index.ts';
 import { GRANTS } from './accounts/permissions.ts';
-import type { BotRow, PlatformApi, UserBotsResult } from './api.ts';
+import type { BotRow, PlatformApi, UserBotsResult, UserCommandResult } from './api.ts';
 import type { Clock } from './clock.ts';
 import { errorMessage, type DecimalString, type PauseInfo } from './domain.ts';
 import type { ExchangeKeyInfo, KeyEventRecord, KeyStatus, KeyStore } from './keys/index.ts';
@@ -457,6 +457,16 @@ const OPERATOR_CANNOT_SUSPEND: ReadonlySet<Role> = new Set(['admin', 'operator']
  * Creates the administration API over the node's services.
  * @example createAdminApi({ clock: accountsClock, platform: api, accounts, store, keyStore, risk })
  */
+/** What a suspension or reinstatement did to the user's bots; a refusal or failure is kept as text (the account change stands). */
+async function onUserBots(call: () => Promise<UserCommandResult>): Promise<{ bots: UserBotsResult | null; botsError: string | null }> {
+  try {
+    const r = await call();
+    return r.ok ? { bots: r.bots, botsError: null } : { bots: null, botsError: r.error };
+  } catch (err) {
+    return { bots: null, botsError: errorMessage(err) };
+  }
+}
+
 export function createAdminApi(deps: AdminDeps): AdminApi {
   const { accounts, platform, keyStore, risk, store, clock } = deps;
   const cacheMs = deps.metricsCacheMs ?? 5_000;
@@ -714,15 +724,7 @@ export function createAdminApi(deps: AdminDeps): AdminApi {
       // Sign-in and every request of the account are refused from here on, then its sessions end.
       await accounts.store.users.setStatus(id, 'suspended');
       const sessionsEnded = await accounts.revokeAllSessions(id, `account suspended: ${why}`);
-      let bots: UserBotsResult | null = null;
-      let botsError: string | null = null;
-      try {
-        const r = await platform.pauseUser(id, actorOf(caller, why));
-        if (r.ok) bots = r.bots;
-        else botsError = r.error;
-      } catch (err) {
-        botsError = errorMessage(err);
-      }
+      const { bots, botsError } = await onUserBots(() => platform.pauseUser(id, actorOf(caller, why)));
       await audit(
         caller,
         'user.suspend',
@@ -749,15 +751,7 @@ export function createAdminApi(deps: AdminDeps): AdminApi {
       if (user.status !== 'suspended') return refuse('conflict', `${user.email} is not suspended`);
       const why = reason?.trim() || 'reinstated';
       await accounts.store.users.setStatus(id, 'active');
-      let bots: UserBotsResult | null = null;
-      let botsError: string | null = null;
-      try {
-        const r = await platform.resumeUser(id, actorOf(caller, why));
-        if (r.ok) bots = r.bots;
-        else botsError = r.error;
-      } catch (err) {
-        botsError = errorMessage(err);
-      }
+      const { bots, botsError } = await onUserBots(() => platform.resumeUser(id, actorOf(caller, why)));
       await audit(
         caller,
         'user.unsuspend',

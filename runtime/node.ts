@@ -84,6 +84,8 @@ import type { PlatformApi } from './api.ts';
 
 /** How long `stop()` waits for the cycles in progress to finish before stopping the actors. */
 const STOP_DRAIN_MS = 5_000;
+/** A load's reconciliation stands for the trader's first cycle when that cycle starts this soon after it. */
+const RECONCILED_FRESH_MS = 30_000;
 /** Ticks sent per turn of the event loop. */
 const TICK_SLICE = 100;
 /** How often changed bot rows go to the console, and how many rows before a whole refresh. */
@@ -423,6 +425,8 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     },
   };
 
+  /** When each live trader's load reconciled it, until its first cycle. */
+  const loadReconciledAt = new Map<string, number>();
   /**
    * Reconciles a live trader with its venue account; what is flagged pauses it (scope `risk`)
    * and closes the gate to it at once. True when it was paused.
@@ -466,6 +470,23 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       ranges[symbol] = { high: String(high), low: String(low), close: String(closes.values[0]) };
     }
     return { levels, ranges };
+  };
+
+  /** Runs a version once, flat, with the given params and equity: the strategy's own checks refuse bad params. */
+  const dryRunVersion = async (
+    ref: { readonly name: string; readonly version: number },
+    params: Record<string, unknown>,
+    equity: number,
+    traderId: string,
+  ): Promise<{ ok: true } | { ok: false; error: string }> => {
+    const v = registry.get(ref.name, ref.version);
+    if (!v) return { ok: false, error: 'unknown version' };
+    const res = await pool.computeBatch({ ref: `${v.name}@${v.version}`, compiled: v.compiled }, [
+      { traderId, params, now: lastCandle ?? clock.now(), equity, positions: {} },
+    ]);
+    const r = res.get(traderId);
+    if (!r) return { ok: false, error: 'no result from the strategy pool' };
+    return r.ok ? { ok: true } : { ok: false, error: r.error.message };
   };
 
   const traderInput = (t: TraderRecord): TraderInput => {
@@ -574,6 +595,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
                 } else {
                   // A live account is opened (and its key checked), then reconciled with our records.
                   await reconcileLive(t, opts.liveAccount ? accountOf(t) : await live.ensure(t));
+                  loadReconciledAt.set(t.id, clock.now());
                 }
                 const view = views.get(t.id);
                 if (view) (view as { record: TraderRecord }).record = t;
@@ -586,7 +608,11 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
                   const ex = accountOf(t);
                   // Every cycle of a live trader starts from the venue's word: a manual change on
                   // the exchange is adopted or flagged (and the trader paused) before it trades.
-                  if (t.venue !== 'paper' && (await reconcileLive(t, ex))) {
+                  // (The catch-up cycle right after a load was reconciled by the load itself.)
+                  const loadedAt = loadReconciledAt.get(t.id);
+                  loadReconciledAt.delete(t.id);
+                  const justReconciled = loadedAt !== undefined && clock.now() - loadedAt < RECONCILED_FRESH_MS;
+                  if (t.venue !== 'paper' && !justReconciled && (await reconcileLive(t, ex))) {
                     await new Promise<void>((r) => setImmediate(r));
                     if (signal.aborted) return {};
                     throw new Error('reconciliation paused the trader');
@@ -740,15 +766,9 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     },
     dryRun: async (traderId, ref, params) => {
       const t = traderRecords.get(traderId);
-      const v = registry.get(ref.name, ref.version);
-      if (!t || !v) return { ok: false, error: 'unknown trader or version' };
+      if (!t) return { ok: false, error: 'unknown trader' };
       const bal = await accountOf(t).fetchBalance();
-      const res = await pool.computeBatch({ ref: `${v.name}@${v.version}`, compiled: v.compiled }, [
-        { traderId: t.id, params, now: lastCandle ?? clock.now(), equity: Number(bal.equity), positions: {} },
-      ]);
-      const r = res.get(t.id);
-      if (!r) return { ok: false, error: 'no result from the strategy pool' };
-      return r.ok ? { ok: true } : { ok: false, error: r.error.message };
+      return dryRunVersion(ref, params, Number(bal.equity), t.id);
     },
     positions: async (traderId) => {
       const t = traderRecords.get(traderId);
@@ -1020,16 +1040,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       return v ? { defaults: v.meta.defaults } : null;
     },
     key: (id) => keyStore.get(id),
-    dryRun: async (ref, params, equity) => {
-      const v = registry.get(ref.name, ref.version);
-      if (!v) return { ok: false, error: 'unknown version' };
-      const res = await pool.computeBatch({ ref: `${v.name}@${v.version}`, compiled: v.compiled }, [
-        { traderId: 'new-bot', params, now: lastCandle ?? clock.now(), equity, positions: {} },
-      ]);
-      const r = res.get('new-bot');
-      if (!r) return { ok: false, error: 'no result from the strategy pool' };
-      return r.ok ? { ok: true } : { ok: false, error: r.error.message };
-    },
+    dryRun: (ref, params, equity) => dryRunVersion(ref, params, equity, 'new-bot'),
     newId: opts.newTraderId ?? (() => `t-${randomBytes(6).toString('hex')}`),
     save: (t) => store.traders.upsert(t),
     start: async (t, pause) => {

@@ -84,19 +84,23 @@ export const MUTATING: ReadonlySet<Permission> = new Set<Permission>([
 ]);
 
 const READ: readonly Permission[] = ['console.view', 'bots.read', 'groups.read', 'strategies.read', 'events.read', 'health.read'];
+/** Commands on bots and groups: operators on any, managers on their own groups. */
+const BOT_COMMANDS: readonly Permission[] = [
+  'bots.pause',
+  'bots.resume',
+  'bots.restart',
+  'bots.assign_strategy',
+  'bots.create',
+  'groups.pause',
+  'groups.resume',
+];
 
 /** What each role is granted before scopes apply. */
 export const GRANTS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   admin: new Set(PERMISSIONS),
   operator: new Set<Permission>([
     ...READ,
-    'bots.pause',
-    'bots.resume',
-    'bots.restart',
-    'bots.assign_strategy',
-    'bots.create',
-    'groups.pause',
-    'groups.resume',
+    ...BOT_COMMANDS,
     'platform.pause_all',
     'platform.resume_all',
     'account.manage',
@@ -111,18 +115,7 @@ export const GRANTS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
     'risk.release',
     'risk.policies',
   ]),
-  manager: new Set<Permission>([
-    ...READ,
-    'bots.pause',
-    'bots.resume',
-    'bots.restart',
-    'bots.assign_strategy',
-    'bots.create',
-    'groups.pause',
-    'groups.resume',
-    'account.manage',
-    'keys.own',
-  ]),
+  manager: new Set<Permission>([...READ, ...BOT_COMMANDS, 'account.manage', 'keys.own']),
   user: new Set<Permission>(['console.view', 'bots.read', 'bots.pause', 'bots.resume', 'strategies.read', 'events.read', 'account.manage', 'keys.own']),
   viewer: new Set<Permission>([...READ, 'account.manage']),
 };
