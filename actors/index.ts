@@ -4,8 +4,8 @@
  * clock that has `now()` (see {@link ActorSystemClock}).
  */
 export { systemNow, MISSING_CLOCK_MESSAGE } from './clock.ts';
-export { fromCancellable } from './cancellable.ts';
-export type { CancelSignal } from './cancellable.ts';
+export { cancelEffect, traderEffect } from './effects.ts';
+export type { CancelSignal, EffectAction, EffectArgs, EffectDoneEvent, EffectErrorEvent, EffectParams } from './effects.ts';
 export type { ActorSystemClock, ClockedSystem } from './clock.ts';
 export { messageOf, toErrorInfo } from './errors.ts';
 export { NO_PAUSES, addPause, effectivePause, pauseSetOf, releasePauses, unionPauses } from './pause.ts';

@@ -2,14 +2,16 @@
  * One trader (one bot): load, then a cycle per candle (compute targets, rebalance), pause and
  * resume by scope, fail into `error` and wait for its manager or an operator to restart it.
  *
- * Every effect is an injected actor or action, named in `setup()` and replaced with `.provide()`:
- * - actor `loadTrader` (input {@link LoadTraderInput}, output {@link LoadTraderOutput})
- * - actor `computeTargets` (input {@link ComputeTargetsInput}, output `TargetWeights`)
- * - actor `executeRebalance` (input {@link ExecuteRebalanceInput}, output ignored)
+ * Every effect is an injected action, named in `setup()` and replaced with `.provide()`:
+ * - effect `loadTrader` (input {@link LoadTraderInput}, output {@link LoadTraderOutput})
+ * - effect `computeTargets` (input {@link ComputeTargetsInput}, output `TargetWeights`)
+ * - effect `executeRebalance` (input {@link ExecuteRebalanceInput}, output ignored)
  * - action `cycleSkipped` (params {@link CycleSkippedParams}), default no-op
- * The defaults of the three actors reject, so a trader nobody wired fails loudly into `error`.
+ * An effect is async work built with {@link traderEffect} (see `effects.ts`): its state starts it
+ * on entry, cancels it on exit, and moves on its `trader.effect.done` / `trader.effect.error`.
+ * The three defaults reject, so a trader nobody wired fails loudly into `error`.
  */
-import { assign, enqueueActions, fromPromise, setup } from 'xstate';
+import { assign, enqueueActions, setup } from 'xstate';
 import type { ActorRefFrom, SnapshotFrom } from 'xstate';
 import type {
   CycleId,
@@ -26,6 +28,8 @@ import type {
 import { systemNow } from './clock.ts';
 import type { ClockedSystem } from './clock.ts';
 import { toErrorInfo } from './errors.ts';
+import { cancelEffect, traderEffect } from './effects.ts';
+import type { EffectDoneEvent, EffectErrorEvent, EffectParams } from './effects.ts';
 import { addPause, effectivePause, pauseSetOf, releasePauses } from './pause.ts';
 import type { PauseSet } from './pause.ts';
 
@@ -149,7 +153,9 @@ export type TraderEvent =
   | TraderResumeEvent
   | TraderRestartEvent
   | TraderFailEvent
-  | TraderStopEvent;
+  | TraderStopEvent
+  | EffectDoneEvent
+  | EffectErrorEvent;
 
 /** Sent to the parent (its manager) when a trader fails into `error`. */
 export interface TraderFailedEvent {
@@ -184,6 +190,19 @@ function initialContext(input: TraderInput, system: ClockedSystem): TraderContex
   };
 }
 
+/** The default of an effect nobody provided: it fails, so the trader goes to `error` loudly. */
+function notProvided(name: string) {
+  return traderEffect<unknown, unknown>(async () => {
+    throw new Error(`${name} is not provided`);
+  });
+}
+
+/** Keeps the strategy version `loadTrader` answered with. */
+const recordLoaded = assign<TraderContext, TraderEvent, undefined, TraderEvent, never>({
+  strategyRef: ({ event }) => outputOf<LoadTraderOutput>(event).strategyRef,
+  loaded: true,
+});
+
 function failWith(kind: ErrorKind) {
   return assign<TraderContext, { type: string; error?: unknown }, undefined, TraderEvent, never>({
     error: ({ event, system }) => toErrorInfo(event.error, kind, systemNow(system)),
@@ -205,18 +224,11 @@ export const traderMachine = setup({
     events: {} as TraderEvent,
     input: {} as TraderInput,
   },
-  actors: {
-    loadTrader: fromPromise<LoadTraderOutput, LoadTraderInput>(async () => {
-      throw new Error('loadTrader is not provided');
-    }),
-    computeTargets: fromPromise<TargetWeights, ComputeTargetsInput>(async () => {
-      throw new Error('computeTargets is not provided');
-    }),
-    executeRebalance: fromPromise<unknown, ExecuteRebalanceInput>(async () => {
-      throw new Error('executeRebalance is not provided');
-    }),
-  },
   actions: {
+    loadTrader: (args, params: EffectParams<LoadTraderInput, LoadTraderOutput>) => notProvided('loadTrader')(args, params),
+    computeTargets: (args, params: EffectParams<ComputeTargetsInput, TargetWeights>) => notProvided('computeTargets')(args, params),
+    executeRebalance: (args, params: EffectParams<ExecuteRebalanceInput, unknown>) => notProvided('executeRebalance')(args, params),
+    cancelEffect: ({ self }) => cancelEffect(self),
     cycleSkipped: (_, _params: CycleSkippedParams) => {},
     // Only failures notify the parent: a trader booted into `error` from input must not count as
     // a new failure (its manager re-schedules the pending restart itself).
@@ -272,23 +284,14 @@ export const traderMachine = setup({
       ],
     },
     starting: {
-      invoke: {
-        src: 'loadTrader',
-        input: ({ context }) => ({ traderId: context.traderId }),
-        onDone: [
-          {
-            guard: 'pauseRecorded',
-            target: 'paused',
-            actions: assign({ strategyRef: ({ event }) => event.output.strategyRef, loaded: true }),
-          },
-          {
-            target: 'running',
-            actions: assign({ strategyRef: ({ event }) => event.output.strategyRef, loaded: true }),
-          },
-        ],
-        onError: { target: 'error', actions: [failWith('internal'), 'notifyFailed'] },
-      },
+      entry: { type: 'loadTrader', params: ({ context }) => ({ input: { traderId: context.traderId } }) },
+      exit: 'cancelEffect',
       on: {
+        'trader.effect.done': [
+          { guard: 'pauseRecorded', target: 'paused', actions: recordLoaded },
+          { target: 'running', actions: recordLoaded },
+        ],
+        'trader.effect.error': { target: 'error', actions: [failWith('internal'), 'notifyFailed'] },
         'trader.pause': { target: 'paused', actions: 'recordPause' },
         'trader.fail': { target: 'error', actions: ['failFromEvent', 'notifyFailed'] },
         'trader.stop': { target: 'stopped' },
@@ -297,7 +300,7 @@ export const traderMachine = setup({
     running: {
       initial: 'idle',
       on: {
-        // Leaving `computing` or `rebalancing` stops the invoked actor, which aborts its signal.
+        // Leaving `computing` or `rebalancing` cancels its effect (the effect's signal aborts).
         'trader.pause': { target: 'paused', actions: 'recordPauseDropCycle' },
         'trader.restart': { target: 'starting', actions: 'clearForStart' },
         'trader.fail': { target: 'error', actions: ['failFromEvent', 'notifyFailed'] },
@@ -319,34 +322,44 @@ export const traderMachine = setup({
           },
         },
         computing: {
-          invoke: {
-            src: 'computeTargets',
-            input: ({ context }) => ({
-              traderId: context.traderId,
-              cycleId: context.cycle!.id,
-              candleTime: context.cycle!.candleTime,
-              strategyRef: context.strategyRef,
+          entry: {
+            type: 'computeTargets',
+            params: ({ context }) => ({
+              input: {
+                traderId: context.traderId,
+                cycleId: context.cycle!.id,
+                candleTime: context.cycle!.candleTime,
+                strategyRef: context.strategyRef,
+              },
             }),
-            onDone: {
+          },
+          exit: 'cancelEffect',
+          on: {
+            'trader.effect.done': {
               target: 'rebalancing',
               actions: assign({
-                cycle: ({ context, event }) => ({ ...context.cycle!, targets: event.output }),
+                cycle: ({ context, event }) => ({ ...context.cycle!, targets: outputOf<TargetWeights>(event) }),
               }),
             },
-            onError: { target: '#trader.error', actions: [failWith('strategy'), 'notifyFailed'] },
+            'trader.effect.error': { target: '#trader.error', actions: [failWith('strategy'), 'notifyFailed'] },
+            'trader.tick': { actions: { type: 'cycleSkipped', params: skippedParams } },
           },
-          on: { 'trader.tick': { actions: { type: 'cycleSkipped', params: skippedParams } } },
         },
         rebalancing: {
-          invoke: {
-            src: 'executeRebalance',
-            input: ({ context }) => ({
-              traderId: context.traderId,
-              cycleId: context.cycle!.id,
-              candleTime: context.cycle!.candleTime,
-              targets: context.cycle!.targets ?? {},
+          entry: {
+            type: 'executeRebalance',
+            params: ({ context }) => ({
+              input: {
+                traderId: context.traderId,
+                cycleId: context.cycle!.id,
+                candleTime: context.cycle!.candleTime,
+                targets: context.cycle!.targets ?? {},
+              },
             }),
-            onDone: {
+          },
+          exit: 'cancelEffect',
+          on: {
+            'trader.effect.done': {
               target: 'idle',
               actions: assign({
                 cycle: null,
@@ -355,9 +368,9 @@ export const traderMachine = setup({
                 cyclesCompleted: ({ context }) => context.cyclesCompleted + 1,
               }),
             },
-            onError: { target: '#trader.error', actions: [failWith('internal'), 'notifyFailed'] },
+            'trader.effect.error': { target: '#trader.error', actions: [failWith('internal'), 'notifyFailed'] },
+            'trader.tick': { actions: { type: 'cycleSkipped', params: skippedParams } },
           },
-          on: { 'trader.tick': { actions: { type: 'cycleSkipped', params: skippedParams } } },
         },
       },
     },
@@ -386,6 +399,11 @@ export const traderMachine = setup({
     stopped: { type: 'final' },
   },
 });
+
+/** The output of the effect that answered (each effect state knows its own effect's type). */
+function outputOf<T>(event: TraderEvent): T {
+  return (event as EffectDoneEvent).output as T;
+}
 
 function skippedParams({ context, event }: { context: TraderContext; event: TraderEvent }): CycleSkippedParams {
   return {

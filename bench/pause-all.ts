@@ -9,6 +9,7 @@
  * gate closed carries a timestamp at or after it; every order placed in the trial is looked up on
  * the exchange by its client id.
  */
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { SYNTHETIC_MARKETS } from '../runtime/market/index.ts';
 import type { BusMessage } from '../runtime/events/bus.ts';
 import {
@@ -31,12 +32,25 @@ import { timedWave } from './wave.ts';
 interface Trial {
   readonly fanOutMs: number;
   readonly syncMs: number;
+  /** Garbage collection inside the fan-out window (V8's pauses, by the perf_hooks gc entries). */
+  readonly gcMs: number;
   readonly ackMs: number;
   readonly pausedAtCommand: number;
   readonly midWave: number;
   readonly ordersInTrial: number;
   readonly ordersAfter: number;
   readonly refused: number;
+}
+
+/** GC pauses seen by V8 since the observer started (start time and duration, ms). */
+const gcPauses: PerformanceEntry[] = [];
+const gcObserver = new PerformanceObserver((list) => gcPauses.push(...list.getEntries()));
+
+/** Milliseconds of GC pause that overlap [from, to] (performance.now() times). */
+function gcWithin(from: number, to: number): number {
+  let ms = 0;
+  for (const e of gcPauses) ms += Math.max(0, Math.min(to, e.startTime + e.duration) - Math.max(from, e.startTime));
+  return ms;
 }
 
 async function trial(b: BenchNode, i: number, running: number): Promise<Trial> {
@@ -81,7 +95,8 @@ async function trial(b: BenchNode, i: number, running: number): Promise<Trial> {
     };
     const left = unpaused();
     const ok = await waitFor(() => unpaused() === 0 && !node.gate.isOpen(), 10_000, 0);
-    const fanOutMs = performance.now() - t0;
+    const t1 = performance.now();
+    const fanOutMs = t1 - t0;
     if (!ok) throw new Error(`trial ${i}: ${unpaused()} traders still not paused after 10 s`);
     const res = await ack;
     const ackMs = performance.now() - t0;
@@ -97,7 +112,10 @@ async function trial(b: BenchNode, i: number, running: number): Promise<Trial> {
       }
     }
     const refused = node.gate.stats().refused - refusedBefore;
-    return { fanOutMs, syncMs, ackMs, pausedAtCommand: running - left, midWave, ordersInTrial: placed.length, ordersAfter: after, refused };
+    // Entries are delivered asynchronously: read them after the settle above.
+    const gcMs = gcWithin(t0, t1);
+    gcPauses.length = 0;
+    return { fanOutMs, syncMs, gcMs, ackMs, pausedAtCommand: running - left, midWave, ordersInTrial: placed.length, ordersAfter: after, refused };
   } finally {
     clearInterval(poll);
     unsubscribe();
@@ -123,12 +141,13 @@ export const pauseAllBench: Benchmark = {
       const running = [...b.node.traders().values()].filter((v) => v.status === 'running').length;
       if (running !== traders) throw new Error(`${running} of ${traders} traders running`);
       const results: Trial[] = [];
+      gcObserver.observe({ entryTypes: ['gc'] });
       for (let i = 0; i < trials; i++) {
         const t = await trial(b, i, running);
         results.push(t);
         progress(
           'pause-all',
-          `trial ${i + 1}: fan-out ${t.fanOutMs.toFixed(1)} ms (sync ${t.syncMs.toFixed(1)}), ack ${t.ackMs.toFixed(0)} ms, ` +
+          `trial ${i + 1}: fan-out ${t.fanOutMs.toFixed(1)} ms (sync ${t.syncMs.toFixed(1)}, GC ${t.gcMs.toFixed(1)}), ack ${t.ackMs.toFixed(0)} ms, ` +
             `${t.midWave} past compute at the command, ${t.ordersInTrial} orders in the trial, ${t.ordersAfter} after the gate, ${t.refused} refused`,
         );
       }
@@ -138,6 +157,7 @@ export const pauseAllBench: Benchmark = {
         params: { traders, managers: 100, trials },
         rows: [
           row('command → every snapshot paused + gate closed', 'ms', results.map((t) => t.fanOutMs), { limit: 100 }),
+          row('of which garbage collection (V8 pauses)', 'ms', results.map((t) => t.gcMs)),
           row('command acknowledged (states + audit durable)', 'ms', results.map((t) => t.ackMs)),
           row('orders accepted after the gate closed', 'orders', results.map((t) => t.ordersAfter), { limit: 0, target: '0' }),
           row('orders placed in the trial (before the pause)', 'orders', results.map((t) => t.ordersInTrial)),
@@ -146,6 +166,7 @@ export const pauseAllBench: Benchmark = {
         extra: { trials: results },
       };
     } finally {
+      gcObserver.disconnect();
       await b.node.stop();
       await fleet.cleanup();
     }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import v8 from 'node:v8';
 import { createActor, type AnyActorRef, type Subscription } from 'xstate';
 import {
-  fromCancellable,
+  traderEffect,
   managerMachine,
   observeSafely,
   supervisorMachine,
@@ -580,8 +580,8 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
         },
         actors: {
           trader: traderMachine.provide({
-            actors: {
-              loadTrader: fromCancellable(whileOpen(async ({ input }: { input: LoadTraderInput }) => {
+            actions: {
+              loadTrader: traderEffect(whileOpen(async ({ input }: { input: LoadTraderInput }) => {
                 // The boot load uses the row read with every other trader; a later (re)load reads
                 // it again, since an operator may have changed it.
                 const cached = firstLoad.delete(input.traderId) ? traderRecords.get(input.traderId) : undefined;
@@ -601,7 +601,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
                 if (view) (view as { record: TraderRecord }).record = t;
                 return { strategyRef: Ids.strategy(t.strategyName, t.strategyVersion) };
               })),
-              computeTargets: fromCancellable(
+              computeTargets: traderEffect(
                 whileOpen(async ({ input, signal }: { input: ComputeTargetsInput; signal: CancelSignal }) => {
                   const t = traderRecords.get(input.traderId);
                   if (!t) throw new Error(`trader ${input.traderId} is not loaded`);
@@ -668,7 +668,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
                   }
                 }),
               ),
-              executeRebalance: fromCancellable<unknown, ExecuteRebalanceInput>(
+              executeRebalance: traderEffect<ExecuteRebalanceInput, unknown>(
                 whileOpen(async ({
                   input,
                   signal,

@@ -54,7 +54,7 @@ describe.each(dbTargets())('risk auto-pause and release on $name', (target) => {
     const sink = auditSink(db.sql, clock);
     const t: PolicyTrader = { id: 't-1', userId: 'u-1', leverage: 2, initialCapital: '1000' };
     const actorClock = new SimulatedClock();
-    const actor = createActor(traderMachine.provide({ actors: fakeEffects().actors }), { input: traderInput(), clock: actorClock });
+    const actor = createActor(traderMachine.provide({ actions: fakeEffects().actions }), { input: traderInput(), clock: actorClock });
     actor.start();
     await flush();
     expect(traderStatus(actor.getSnapshot())).toBe('running');

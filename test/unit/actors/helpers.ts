@@ -1,7 +1,8 @@
 /** Builders shared by the actor tests. */
-import { fromPromise } from 'xstate';
 import type { ManagerId, StrategyRef, TargetWeights, TraderId } from '../../../runtime/domain.ts';
+import { traderEffect } from '../../../actors/index.ts';
 import type {
+  CancelSignal,
   ComputeTargetsInput,
   ExecuteRebalanceInput,
   LoadTraderInput,
@@ -30,39 +31,43 @@ export function traderInput(overrides: Partial<TraderInput> & { traderId?: Trade
 /** Records the calls of fake effects and lets each test decide how they settle. */
 export interface Fakes {
   loads: LoadTraderInput[];
-  computes: { input: ComputeTargetsInput; signal: AbortSignal }[];
-  rebalances: { input: ExecuteRebalanceInput; signal: AbortSignal }[];
+  computes: { input: ComputeTargetsInput; signal: CancelSignal }[];
+  rebalances: { input: ExecuteRebalanceInput; signal: CancelSignal }[];
 }
 
 /** Fake trader effects: load resolves at once; compute and rebalance follow `behaviour`. */
 export function fakeEffects(
   behaviour: {
     load?: (input: LoadTraderInput) => Promise<LoadTraderOutput>;
-    compute?: (input: ComputeTargetsInput, signal: AbortSignal) => Promise<TargetWeights>;
-    rebalance?: (input: ExecuteRebalanceInput, signal: AbortSignal) => Promise<unknown>;
+    compute?: (input: ComputeTargetsInput, signal: CancelSignal) => Promise<TargetWeights>;
+    rebalance?: (input: ExecuteRebalanceInput, signal: CancelSignal) => Promise<unknown>;
   } = {},
 ) {
   const fakes: Fakes = { loads: [], computes: [], rebalances: [] };
-  const actors = {
-    loadTrader: fromPromise<LoadTraderOutput, LoadTraderInput>(async ({ input }) => {
+  const actions = {
+    loadTrader: traderEffect<LoadTraderInput, LoadTraderOutput>(async ({ input }) => {
       fakes.loads.push(input);
       return behaviour.load ? behaviour.load(input) : { strategyRef: 'momentum@3' as StrategyRef };
     }),
-    computeTargets: fromPromise<TargetWeights, ComputeTargetsInput>(async ({ input, signal }) => {
+    computeTargets: traderEffect<ComputeTargetsInput, TargetWeights>(async ({ input, signal }) => {
       fakes.computes.push({ input, signal });
       return behaviour.compute ? behaviour.compute(input, signal) : { BTCUSDT: { weight: 0.5 } };
     }),
-    executeRebalance: fromPromise<unknown, ExecuteRebalanceInput>(async ({ input, signal }) => {
+    executeRebalance: traderEffect<ExecuteRebalanceInput, unknown>(async ({ input, signal }) => {
       fakes.rebalances.push({ input, signal });
       return behaviour.rebalance ? behaviour.rebalance(input, signal) : undefined;
     }),
   };
-  return { fakes, actors };
+  return { fakes, actions };
 }
 
-/** A promise that settles only when the signal aborts (then rejects). */
-export function untilAborted<T>(signal: AbortSignal): Promise<T> {
+/** A promise that settles only when the signal aborts (then rejects); it polls the flag. */
+export function untilAborted<T>(signal: CancelSignal): Promise<T> {
   return new Promise<T>((_, reject) => {
-    signal.addEventListener('abort', () => reject(new Error('aborted')));
+    const poll = () => {
+      if (signal.aborted) reject(new Error('aborted'));
+      else setTimeout(poll, 1).unref();
+    };
+    poll();
   });
 }

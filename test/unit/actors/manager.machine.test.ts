@@ -16,7 +16,7 @@ import type {
   TraderInput,
   TraderRespawnedParams,
 } from '../../../actors/index.ts';
-import { T0, fakeEffects, flush, traderInput } from './helpers.ts';
+import { T0, fakeEffects, flush, traderInput, untilAborted } from './helpers.ts';
 
 type Effects = ReturnType<typeof fakeEffects>;
 
@@ -37,7 +37,7 @@ function startManager(
   const escalated: TraderEscalatedParams[] = [];
   const respawned: TraderRespawnedParams[] = [];
   const machine = managerMachine.provide({
-    actors: { trader: traderMachine.provide({ actors: effects.actors, actions: opts.traderActions ?? {} }) },
+    actors: { trader: traderMachine.provide({ actions: { ...effects.actions, ...opts.traderActions } }) },
     actions: {
       restartScheduled: (_, p) => void scheduled.push(p),
       traderEscalated: (_, p) => void escalated.push(p),
@@ -175,7 +175,7 @@ describe('manager machine', () => {
 
   it('survives a trader that throws inside an action: rebuilds it in error and restarts it with backoff', async () => {
     const m = startManager({
-      effects: fakeEffects({ compute: (_, signal) => new Promise((_, reject) => signal.addEventListener('abort', reject)) }),
+      effects: fakeEffects({ compute: (_, signal) => untilAborted(signal) }),
       traderActions: {
         cycleSkipped: (_, p) => {
           if (p.traderId === 't-1') throw new Error('boom in an action');

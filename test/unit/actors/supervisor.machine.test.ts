@@ -58,7 +58,7 @@ function startSupervisor(
     actors: {
       manager: managerMachine.provide({
         actions: managerActions,
-        actors: { trader: traderMachine.provide({ actors: effects.actors }) },
+        actors: { trader: traderMachine.provide({ actions: effects.actions }) },
       }),
     },
   });

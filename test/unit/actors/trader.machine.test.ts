@@ -17,8 +17,7 @@ function startTrader(input: TraderInput = traderInput(), effects: Effects = fake
   clock.set(T0);
   const skipped: CycleSkippedParams[] = [];
   const machine = traderMachine.provide({
-    actors: effects.actors,
-    actions: { cycleSkipped: (_, params) => void skipped.push(params) },
+    actions: { ...effects.actions, cycleSkipped: (_, params) => void skipped.push(params) },
   });
   const actor = createActor(machine, { input, clock });
   const errors: unknown[] = [];
@@ -341,7 +340,7 @@ describe('trader machine', () => {
   });
 
   it('fails at boot with an exact message when the root has no clock with now()', () => {
-    const actor = createActor(traderMachine.provide({ actors: fakeEffects().actors }), { input: traderInput() });
+    const actor = createActor(traderMachine.provide({ actions: fakeEffects().actions }), { input: traderInput() });
     const onError = vi.fn();
     actor.subscribe({ error: onError });
     actor.start();
