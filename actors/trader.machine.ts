@@ -422,7 +422,10 @@ export type TraderActorRef = ActorRefFrom<typeof traderMachine>;
 export function traderStatus(snapshot: TraderSnapshot): TraderStatus {
   if (snapshot.status === 'error') return 'error';
   if (snapshot.status === 'done') return 'stopped';
-  const top = typeof snapshot.value === 'string' ? snapshot.value : Object.keys(snapshot.value)[0];
+  return statusOfTop(topState(snapshot.value as string | Record<string, unknown>));
+}
+
+function statusOfTop(top: string): TraderStatus {
   switch (top) {
     case 'routing':
     case 'starting':
@@ -446,11 +449,31 @@ export function traderStateDetail(snapshot: TraderSnapshot): string {
   return statePath(snapshot.value as string | Record<string, unknown>);
 }
 
+// These run for every snapshot of every trader (the runtime's observers): no arrays, no entries.
+function topState(value: string | Record<string, unknown>): string {
+  if (typeof value === 'string') return value;
+  for (const key in value) return key;
+  return '';
+}
+
+/** Joined paths, interned: the same few strings for every trader. */
+const joinedPaths = new Map<string, Map<string, string>>();
+
+function joinPath(key: string, rest: string): string {
+  let byRest = joinedPaths.get(key);
+  if (byRest === undefined) joinedPaths.set(key, (byRest = new Map()));
+  let joined = byRest.get(rest);
+  if (joined === undefined) byRest.set(rest, (joined = `${key}.${rest}`));
+  return joined;
+}
+
 function statePath(value: string | Record<string, unknown>): string {
   if (typeof value === 'string') return value;
-  const [key, child] = Object.entries(value)[0] ?? ['', ''];
-  const rest = child !== undefined && child !== null && (typeof child === 'string' || Object.keys(child).length > 0)
-    ? statePath(child as string | Record<string, unknown>)
-    : '';
-  return rest === '' ? key : `${key}.${rest}`;
+  for (const key in value) {
+    const child = value[key];
+    const rest =
+      typeof child === 'string' ? child : child !== null && typeof child === 'object' ? statePath(child as Record<string, unknown>) : '';
+    return rest === '' ? key : joinPath(key, rest);
+  }
+  return '';
 }

@@ -11,12 +11,18 @@ import { scaled } from './scale.ts';
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
 
+/** The RSS target of a fleet of `n` traders with the database outside the process (MiB). */
+const limitOf = (n: number) => (n <= 10_000 ? 512 : 2048);
+
 async function runFleet(kind: DbKind, traders: number, waves: number): Promise<FleetChildResult> {
   const t0 = performance.now();
   const fleet = await buildFleet(kind, { traders, managers: 100 });
   const built = performance.now() - t0;
+  // A node sized for its fleet is given that fleet's memory budget, as an operator would
+  // (MEMORY_BUDGET_MB; PGlite's in-process database is outside any target, so it runs unbudgeted).
+  const budget = process.env['MEMORY_BUDGET_MB'] ?? (kind === 'postgres' && traders > 0 ? String(limitOf(traders)) : '0');
   try {
-    const r = await runChild<FleetChildResult>(CHILD, { ...nodeEnv(fleet), BENCH_CHILD_MODE: 'fleet', BENCH_WAVES: String(waves) }, {
+    const r = await runChild<FleetChildResult>(CHILD, { ...nodeEnv(fleet), BENCH_CHILD_MODE: 'fleet', BENCH_WAVES: String(waves), MEMORY_BUDGET_MB: budget }, {
       onProgress: (text) => progress('fleet', `${kind} ${traders}: ${text}`),
     });
     progress(
@@ -49,7 +55,7 @@ export const fleetBench: Benchmark = {
         const r = await runFleet(kind, n, wavesOf(kind, n));
         extra[`${kind}-${n}`] = r;
         const outside = kind === 'postgres';
-        const limitMiB = n <= 10_000 ? 512 : 2048;
+        const limitMiB = limitOf(n);
         const label = `${kind} ${n.toLocaleString('en-US')}`;
         rows.push(
           row(`${label}: peak RSS`, 'MiB', [mib(r.maxRss)], outside ? { limit: limitMiB } : {}),

@@ -10,6 +10,7 @@
  * the exchange by its client id.
  */
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { assign, createActor, setup } from 'xstate';
 import { SYNTHETIC_MARKETS } from '../runtime/market/index.ts';
 import type { BusMessage } from '../runtime/events/bus.ts';
 import {
@@ -51,6 +52,37 @@ function gcWithin(from: number, to: number): number {
   let ms = 0;
   for (const e of gcPauses) ms += Math.max(0, Math.min(to, e.startTime + e.duration) - Math.max(from, e.startTime));
   return ms;
+}
+
+/**
+ * XState's own floor for this fan-out: `n` bare two-state actors (one assign, one observer each,
+ * no effects, no children), paused by a direct `send` loop, in the same process and heap as the
+ * fleet. What the runtime adds is the difference.
+ */
+function xstateFloor(n: number, reps: number): number[] {
+  const machine = setup({
+    types: { context: {} as { pause: { by: string } | null }, events: {} as { type: 'pause'; by: string } | { type: 'resume' } },
+  }).createMachine({
+    context: { pause: null },
+    initial: 'running',
+    states: {
+      running: { on: { pause: { target: 'paused', actions: assign({ pause: ({ event }) => ({ by: event.by }) }) } } },
+      paused: { on: { resume: { target: 'running', actions: assign({ pause: null }) } } },
+    },
+  });
+  const actors = Array.from({ length: n }, () => createActor(machine).start());
+  let seen = 0;
+  for (const a of actors) a.subscribe(() => void seen++);
+  const out: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    for (const a of actors) a.send({ type: 'pause', by: 'bench' });
+    out.push(performance.now() - t0);
+    for (const a of actors) a.send({ type: 'resume' });
+  }
+  for (const a of actors) a.stop();
+  if (seen < n * reps) throw new Error(`xstate floor: ${seen} notifications for ${n * reps} pauses`);
+  return out;
 }
 
 async function trial(b: BenchNode, i: number, running: number): Promise<Trial> {
@@ -151,6 +183,8 @@ export const pauseAllBench: Benchmark = {
             `${t.midWave} past compute at the command, ${t.ordersInTrial} orders in the trial, ${t.ordersAfter} after the gate, ${t.refused} refused`,
         );
       }
+      const floor = xstateFloor(running, trials);
+      progress('pause-all', `XState floor: ${running} bare actors paused in ${floor.map((f) => f.toFixed(0)).join(', ')} ms`);
       return {
         name: 'pause-all',
         database: kind,
@@ -158,6 +192,7 @@ export const pauseAllBench: Benchmark = {
         rows: [
           row('command → every snapshot paused + gate closed', 'ms', results.map((t) => t.fanOutMs), { limit: 100 }),
           row('of which garbage collection (V8 pauses)', 'ms', results.map((t) => t.gcMs)),
+          row('XState floor: pause sent to as many bare 2-state actors', 'ms', floor),
           row('command acknowledged (states + audit durable)', 'ms', results.map((t) => t.ackMs)),
           row('orders accepted after the gate closed', 'orders', results.map((t) => t.ordersAfter), { limit: 0, target: '0' }),
           row('orders placed in the trial (before the pause)', 'orders', results.map((t) => t.ordersInTrial)),

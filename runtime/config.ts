@@ -52,6 +52,7 @@ const EnvSchema = z.object({
   STRATEGY_TIMEOUT_MS: int(50, 60_000).default(2000),
   STRATEGY_HEAP_MB: int(16, 4096).default(128),
   HEAP_GROWTH_PERCENT: int(0, 400).default(25),
+  MEMORY_BUDGET_MB: int(0, 1_048_576).default(0),
   REBALANCE_THRESHOLD: z.coerce.number({ message: 'expected a number' }).min(0).max(0.5).default(0.01),
   NODE_ID: z.string().min(1).max(64).default('node-1'),
   SECRETS_KEY: z
@@ -147,6 +148,8 @@ export interface Config {
    * factor (up to 4×, which let a 10,000-trader node's heap reach 3× its live size between waves).
    */
   readonly heapGrowthPercent: number;
+  /** Resident memory the node aims to stay within (MiB); 0: a fixed `heapGrowthPercent`. */
+  readonly memoryBudgetMb: number;
   readonly rebalanceThreshold: number;
   readonly nodeId: string;
   /** `SECRETS_KEY`: base64 keys sealing secrets at rest (first seals); unset: a generated dev key file. */
@@ -215,6 +218,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     strategyTimeoutMs: e.STRATEGY_TIMEOUT_MS,
     strategyHeapMb: e.STRATEGY_HEAP_MB,
     heapGrowthPercent: e.HEAP_GROWTH_PERCENT,
+    memoryBudgetMb: e.MEMORY_BUDGET_MB,
     rebalanceThreshold: e.REBALANCE_THRESHOLD,
     nodeId: e.NODE_ID,
     secretsKey: e.SECRETS_KEY,

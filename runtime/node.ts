@@ -5,7 +5,6 @@
  * every effect they name is provided here.
  */
 import { randomBytes } from 'node:crypto';
-import v8 from 'node:v8';
 import { createActor, type AnyActorRef, type Subscription } from 'xstate';
 import {
   traderEffect,
@@ -31,6 +30,7 @@ import {
 import { createAccounts, createAccountsStore, ensureDemoAccounts, type Accounts } from './accounts/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { loadKeyring } from './crypto/index.ts';
+import { manageHeapGrowth } from './memory.ts';
 import type { Config } from './config.ts';
 import { seedDemoFleet } from './demo.ts';
 import { createAdminApi, type AdminApi } from './admin.ts';
@@ -169,8 +169,14 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
   const store = createStore(db.sql, db.close);
   const keyring = loadKeyring({ secretsKey: config.secretsKey, dataDir: config.dataDir, log });
   // The process's heap grows at most this much past the live data between full GCs: a wave's
-  // garbage is collected instead of kept (V8 reads the flag at every GC; process-wide).
-  if (config.heapGrowthPercent > 0) v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`);
+  // garbage is collected instead of kept (V8 reads the flag at every GC; process-wide). With a
+  // memory budget the growth follows the live heap (see memory.ts).
+  const heapGrowth = manageHeapGrowth(config.memoryBudgetMb, config.heapGrowthPercent, (percent, r) =>
+    log.info(
+      { heapGrowthPercent: percent, liveHeapMiB: Math.round(r.liveHeap / 1048576), outsideHeapMiB: Math.round(r.outsideHeap / 1048576) },
+      'heap growth set for the memory budget',
+    ),
+  );
   const accounts = createAccounts({
     store: createAccountsStore(db.sql),
     clock: opts.accountsClock ?? systemClock,
@@ -890,7 +896,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       const changed =
         first || status !== view.status || detail !== view.detail || ctx.lastCycleAt !== view.lastCycleAt || ctx.pause !== view.pause || ctx.pauses !== view.pauses || ctx.error !== view.error;
       if (!changed) return;
-      observed.add(record.id);
+      if (first) observed.add(record.id);
       const before = view.status;
       // Back to idle after loading, resuming or finishing a cycle: if a newer candle closed
       // meanwhile (its tick found the trader busy), the trader catches up on it at once.
@@ -1246,6 +1252,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       await stepping;
       await settle(STOP_DRAIN_MS).catch((err: unknown) => log.warn({ err }, 'stopping with cycles still in flight'));
       registry.close();
+      heapGrowth.stop();
       for (const s of subs) s.unsubscribe();
       for (const s of traderSubs.values()) s.unsubscribe();
       // The tree is not stopped actor by actor: XState copies a parent's children map for every

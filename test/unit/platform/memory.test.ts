@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { BUDGET_AIM, MAX_GROWTH_PERCENT, MIN_GROWTH_PERCENT, growthForBudget, manageHeapGrowth } from '../../../runtime/memory.ts';
+
+const MiB = 1024 * 1024;
+
+describe('heap growth for a memory budget', () => {
+  it('lets the heap grow into what the budget leaves after the live heap and the memory outside it', () => {
+    // 2 GiB budget, 600 MiB live, 250 MiB outside, 32 MiB young: room 859 MiB → 100 % (capped).
+    expect(growthForBudget(2048 * MiB, { liveHeap: 600 * MiB, outsideHeap: 250 * MiB, youngGen: 32 * MiB })).toBe(MAX_GROWTH_PERCENT);
+    // 2 GiB, 790 MiB live, 300 outside, 48 young: room 603 MiB → 76 %.
+    const g = growthForBudget(2048 * MiB, { liveHeap: 790 * MiB, outsideHeap: 300 * MiB, youngGen: 48 * MiB });
+    expect(g).toBe(Math.floor(((2048 * BUDGET_AIM - 300 - 48 - 790) / 790) * 100));
+    expect(g).toBeGreaterThan(70);
+    expect(g).toBeLessThan(80);
+  });
+
+  it('shrinks the growth as the live heap fills the budget, never under the floor', () => {
+    const roomy = growthForBudget(512 * MiB, { liveHeap: 120 * MiB, outsideHeap: 150 * MiB, youngGen: 48 * MiB });
+    const tight = growthForBudget(512 * MiB, { liveHeap: 186 * MiB, outsideHeap: 155 * MiB, youngGen: 48 * MiB });
+    expect(tight).toBeLessThan(roomy);
+    expect(tight).toBeGreaterThan(MIN_GROWTH_PERCENT);
+    expect(growthForBudget(512 * MiB, { liveHeap: 400 * MiB, outsideHeap: 230 * MiB, youngGen: 48 * MiB })).toBe(MIN_GROWTH_PERCENT);
+  });
+
+  it('with no reading of the live heap yet, allows the most', () => {
+    expect(growthForBudget(512 * MiB, { liveHeap: 0, outsideHeap: 100 * MiB, youngGen: 16 * MiB })).toBe(MAX_GROWTH_PERCENT);
+  });
+
+  it('without a budget keeps the fixed growth', () => {
+    const h = manageHeapGrowth(0, 25);
+    expect(h.growthPercent()).toBe(25);
+    h.stop();
+  });
+});
