@@ -97,9 +97,17 @@ async function trial(b: BenchNode, i: number, running: number): Promise<Trial> {
     }
   });
   // Progress is read from the live views (the console's row messages are coalesced).
-  const all = [...node.traders().values()];
+  // The poll shares the runtime's thread: it visits only the traders not yet past computing.
+  const pending = [...node.traders().values()];
+  let left = pending.length;
   const poll = setInterval(() => {
-    for (const v of all) if (v.detail === 'running.rebalancing' || (v.lastCycleAt ?? -1) >= candle) past.add(v.record.id);
+    for (let i = 0; i < left; ) {
+      const v = pending[i]!;
+      if (v.detail === 'running.rebalancing' || (v.lastCycleAt ?? -1) >= candle) {
+        past.add(v.record.id);
+        pending[i] = pending[--left]!;
+      } else i++;
+    }
   }, 1);
   try {
     clock.advance(MINUTE);

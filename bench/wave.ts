@@ -58,15 +58,22 @@ export async function timedWave(b: BenchNode, timeoutMs = 600_000): Promise<Wave
   const unsubscribe = b.node.bus.subscribe((m: BusMessage) => {
     if (m.kind === 'event' && m.event.type === 'order.placed') orders++;
   });
-  const views = [...b.node.traders().values()];
+  // The poll shares the runtime's thread: it visits only the traders not done yet (a finished
+  // trader is swapped out of the list), so its cost shrinks as the wave completes.
+  const pending = [...b.node.traders().values()];
+  let left = pending.length;
   const scan = () => {
-    for (const v of views) {
-      if (done.has(v.record.id)) continue;
+    for (let i = 0; i < left; ) {
+      const v = pending[i]!;
       if ((v.lastCycleAt ?? -1) >= candle || v.status === 'error') {
         if (v.status === 'error') failed++;
         computed.add(v.record.id);
         done.add(v.record.id);
-      } else if (v.detail === 'running.rebalancing') computed.add(v.record.id);
+        pending[i] = pending[--left]!;
+      } else {
+        if (v.detail === 'running.rebalancing') computed.add(v.record.id);
+        i++;
+      }
     }
     check();
   };
