@@ -858,10 +858,10 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     // A trader that has just loaded or resumed catches up on the latest closed candle at once.
     if (lastCandle !== null) sendTicks(ready, lastCandle);
   };
-  /** Ticks the idle traders that have not run `candleTime`, in slices that keep the loop responsive. */
   /** Skips the cycle of a trader whose symbols have no fresh candles (live feeds only). */
   const staleGuard = createStaleDataGuard(feed);
   let ticking = 0;
+  /** Ticks the idle traders that have not run `candleTime`, in slices that keep the loop responsive. */
   const sendTicks = (list: readonly TraderView[], candleTime: number) => {
     let i = 0;
     ticking++;
