@@ -62,8 +62,8 @@ export const PERMISSIONS = [
 /** A permission. */
 export type Permission = (typeof PERMISSIONS)[number];
 
-/** Permissions that change something (denied to read-only API tokens). */
-export const MUTATING: ReadonlySet<Permission> = new Set<Permission>([
+/** Commands on bots and groups: operators on any, managers on their own groups. */
+const BOT_COMMANDS: readonly Permission[] = [
   'bots.pause',
   'bots.resume',
   'bots.restart',
@@ -71,6 +71,11 @@ export const MUTATING: ReadonlySet<Permission> = new Set<Permission>([
   'bots.create',
   'groups.pause',
   'groups.resume',
+];
+
+/** Permissions that change something (denied to read-only API tokens). */
+export const MUTATING: ReadonlySet<Permission> = new Set<Permission>([
+  ...BOT_COMMANDS,
   'platform.pause_all',
   'platform.resume_all',
   'account.manage',
@@ -84,16 +89,6 @@ export const MUTATING: ReadonlySet<Permission> = new Set<Permission>([
 ]);
 
 const READ: readonly Permission[] = ['console.view', 'bots.read', 'groups.read', 'strategies.read', 'events.read', 'health.read'];
-/** Commands on bots and groups: operators on any, managers on their own groups. */
-const BOT_COMMANDS: readonly Permission[] = [
-  'bots.pause',
-  'bots.resume',
-  'bots.restart',
-  'bots.assign_strategy',
-  'bots.create',
-  'groups.pause',
-  'groups.resume',
-];
 
 /** What each role is granted before scopes apply. */
 export const GRANTS: Readonly<Record<Role, ReadonlySet<Permission>>> = {

@@ -106,7 +106,8 @@ async function runCommand(deps: ResolvedDeps, what: string, run: () => Promise<C
   return result.ok ? { ok: true, text: result.message } : { ok: false, text: result.error };
 }
 
-async function loadVersions(deps: ResolvedDeps): Promise<{ versions: readonly StrategyVersionRow[]; error?: string }> {
+/** Every strategy version for a picker, or the error to show in its place. */
+export async function loadVersions(deps: ResolvedDeps): Promise<{ versions: readonly StrategyVersionRow[]; error?: string }> {
   try {
     return { versions: (await deps.api.strategies()).versions };
   } catch (err) {

@@ -9,7 +9,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import type { Principal } from '../../runtime/accounts/index.ts';
 import type { OwnKeyRow } from '../../runtime/admin.ts';
-import type { CreateBotResult, StrategyVersionRow } from '../../runtime/api.ts';
+import type { CreateBotResult } from '../../runtime/api.ts';
 import { errorMessage, parseStrategyRef } from '../../runtime/domain.ts';
 import { MAX_ID } from '../api/schemas.ts';
 import { actorOf, principalOf } from '../auth.ts';
@@ -21,7 +21,7 @@ import { emptyToUndefined, parseForm, parseQuery, wholeNumber } from '../validat
 import { AssignFields } from '../views/bot-detail.tsx';
 import { InlineMessage } from '../views/errors.tsx';
 import { BOT_STRATEGY_FIELDS_ID, BotAccountField, NEW_BOT_DEFAULTS, NewBotForm, NewBotPage, type NewBotValues } from '../views/new-bot.tsx';
-import { parseParams } from './bots.tsx';
+import { loadVersions, parseParams } from './bots.tsx';
 
 const ID = /^[A-Za-z0-9_.:@-]+$/;
 
@@ -71,15 +71,6 @@ const fieldsQuery = z.object({ ref: z.string().trim().max(300, 'the strategy ver
 
 /** A posted field as text (the form shown again keeps it). */
 const textOf = (v: unknown): string => (typeof v === 'string' ? v.slice(0, 100_000) : '');
-
-async function loadVersions(deps: ResolvedDeps): Promise<{ versions: readonly StrategyVersionRow[]; error?: string }> {
-  try {
-    return { versions: (await deps.api.strategies()).versions };
-  } catch (err) {
-    deps.log.error({ err: errorMessage(err) }, 'strategies() failed');
-    return { versions: [], error: errorMessage(err) };
-  }
-}
 
 async function keysOf(deps: ResolvedDeps, userId: string): Promise<{ keys: OwnKeyRow[]; error?: string }> {
   if (!deps.admin) return { keys: [], error: 'exchange key administration is not configured on this server' };
