@@ -1,5 +1,8 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { BUDGET_AIM, MAX_GROWTH_PERCENT, MIN_GROWTH_PERCENT, growthForBudget, manageHeapGrowth } from '../../../runtime/memory.ts';
+import { BUDGET_AIM, MAX_GROWTH_PERCENT, MIN_GROWTH_PERCENT, growthForBudget, manageHeapGrowth, setHeapGrowth } from '../../../runtime/memory.ts';
+import type { HeapReading } from '../../../runtime/memory.ts';
 
 const MiB = 1024 * 1024;
 
@@ -30,5 +33,24 @@ describe('heap growth for a memory budget', () => {
     const h = manageHeapGrowth(0, 25);
     expect(h.growthPercent()).toBe(25);
     h.stop();
+  });
+
+  it('with a budget, re-computes the growth after a full GC and reports it', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const heard: { percent: number; r: HeapReading }[] = [];
+    // A budget smaller than this process already uses: the growth must drop to the floor.
+    const h = manageHeapGrowth(8, 25, (percent, r) => heard.push({ percent, r }));
+    try {
+      gc();
+      for (let i = 0; i < 100 && heard.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(heard.length).toBeGreaterThan(0);
+      expect(heard[0]!.percent).toBe(MIN_GROWTH_PERCENT);
+      expect(heard[0]!.r.liveHeap).toBeGreaterThan(0);
+      expect(h.growthPercent()).toBe(MIN_GROWTH_PERCENT);
+    } finally {
+      h.stop();
+      setHeapGrowth(0);
+    }
   });
 });
