@@ -66,6 +66,7 @@ import {
 } from './risk/index.ts';
 import { createKeyStore, keyEventAudit, type KeyStore } from './keys/index.ts';
 import { createComputeScheduler, StrategyFailure, type ComputeScheduler } from './scheduler.ts';
+import { processTurns } from './turns.ts';
 import { openDatabase, migrate, createStore } from './store/index.ts';
 import type {
   ActorStateRecord,
@@ -86,8 +87,6 @@ import type { PlatformApi } from './api.ts';
 const STOP_DRAIN_MS = 5_000;
 /** A load's reconciliation stands for the trader's first cycle when that cycle starts this soon after it. */
 const RECONCILED_FRESH_MS = 30_000;
-/** Ticks sent per turn of the event loop. */
-const TICK_SLICE = 100;
 /** How often changed bot rows go to the console, and how many rows before a whole refresh. */
 const LIVE_PUBLISH_MS = 200;
 const LIVE_ROWS_MAX = 50;
@@ -861,25 +860,23 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
   /** Skips the cycle of a trader whose symbols have no fresh candles (live feeds only). */
   const staleGuard = createStaleDataGuard(feed);
   let ticking = 0;
-  /** Ticks the idle traders that have not run `candleTime`, in slices that keep the loop responsive. */
+  /**
+   * Ticks the idle traders that have not run `candleTime`. Each tick starts the trader's cycle
+   * (its balance and positions read for the strategy), so they go out a turn's budget at a time.
+   */
   const sendTicks = (list: readonly TraderView[], candleTime: number) => {
-    let i = 0;
-    ticking++;
-    const slice = () => {
-      const end = Math.min(list.length, i + TICK_SLICE);
-      for (; i < end; i++) {
-        const v = list[i]!;
-        if (v.detail === 'running.idle' && (v.lastCycleAt ?? -1) < candleTime) {
+    ticking += list.length;
+    for (const v of list) {
+      processTurns.run(() => {
+        ticking--;
+        if (!closed && v.detail === 'running.idle' && (v.lastCycleAt ?? -1) < candleTime) {
           const t = v.record;
           const g = staleGuard.check(t, registry.get(t.strategyName, t.strategyVersion)?.meta.universe ?? [], candleTime, clock.now());
           if (g.event) emit(g.event);
           if (g.run) v.ref.send({ type: 'trader.tick', candleTime });
         }
-      }
-      if (i < list.length) setImmediate(slice);
-      else ticking--;
-    };
-    slice();
+      });
+    }
   };
   const observeTrader = (record: TraderRecord, ref: AnyActorRef) => {
     traderSubs.get(record.id)?.unsubscribe();

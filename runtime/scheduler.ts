@@ -6,9 +6,7 @@
  */
 import type { TargetWeights } from './domain.ts';
 import type { ComputeItem, ComputeResult } from './strategy/index.ts';
-
-/** Waiters resolved per turn of the event loop: each continues through its rebalance (plan, risk checks, paper fills) before the turn ends, ~1–2 ms apiece. */
-const RESOLVE_SLICE = 25;
+import { processTurns, type Turns } from './turns.ts';
 
 /** One trader's request for its targets. */
 export interface ComputeRequest {
@@ -31,6 +29,8 @@ export interface SchedulerDeps {
   computeBatch(v: { ref: string; compiled: string }, items: readonly ComputeItem[]): Promise<Map<string, ComputeResult>>;
   /** Largest batch per pool task (default 2,000). */
   maxBatch?: number;
+  /** Where each trader's answer is handed back, a turn's budget at a time (default the process's). */
+  turns?: Turns;
 }
 
 /** A strategy failure for one trader: the message says what the strategy did wrong. */
@@ -50,6 +50,7 @@ interface Waiter {
 /** Creates the batching compute scheduler. */
 export function createComputeScheduler(deps: SchedulerDeps) {
   const maxBatch = deps.maxBatch ?? 2000;
+  const turns = deps.turns ?? processTurns;
   let queued = new Map<string, Waiter[]>();
   let scheduled = false;
   let inFlight = 0;
@@ -74,23 +75,20 @@ export function createComputeScheduler(deps: SchedulerDeps) {
           )
           .then(
             (results) =>
-              // Each resolution starts a trader's rebalance: hand them out in slices so that
-              // one pool reply never holds the event loop for the whole batch.
+              // Each answer starts a trader's rebalance (plan, risk checks, paper fills): they
+              // are handed out a turn's budget at a time, so one pool reply never holds the
+              // event loop for the whole batch.
               new Promise<void>((done) => {
-                let i = 0;
-                const slice = () => {
-                  const end = Math.min(part.length, i + RESOLVE_SLICE);
-                  for (; i < end; i++) {
-                    const w = part[i]!;
+                let left = part.length;
+                for (const w of part) {
+                  turns.run(() => {
                     const r = results.get(w.item.traderId);
                     if (!r) w.reject(new StrategyFailure('the pool returned no result for this trader'));
                     else if (r.ok) w.resolve({ targets: r.targets, candleFrom: r.candleFrom, candleTo: r.candleTo });
                     else w.reject(new StrategyFailure(r.error.message));
-                  }
-                  if (i < part.length) setImmediate(slice);
-                  else done();
-                };
-                slice();
+                    if (--left === 0) done();
+                  });
+                }
               }),
             (err: unknown) => {
               const msg = err instanceof Error ? err.message : String(err);

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { errorMessage } from '../domain.ts';
 import type { DecimalString, MarketSymbol } from '../domain.ts';
 import type { PaperBatch } from '../store/types.ts';
+import { processTurns, type Turns } from '../turns.ts';
 import { ExchangeError } from './port.ts';
 import type {
   Balance,
@@ -47,6 +48,8 @@ export interface PaperVenueOptions {
   readonly lookupPersisted?: (accountId: string, clientOrderId: string) => Promise<Order | null>;
   /** Receives what a fill listener throws; default `console.error`. */
   readonly onListenerError?: (err: unknown) => void;
+  /** Where the callers of a persisted batch are woken, a turn's budget at a time (default the process's). */
+  readonly turns?: Turns;
 }
 
 /** A price update for one symbol: the candle's close, and its high/low so in-bar triggers fire. */
@@ -314,6 +317,7 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
   const historyLimit = opts.orderHistory ?? PAPER_ORDER_HISTORY;
   const lookupPersisted = opts.lookupPersisted;
   const onListenerError = opts.onListenerError ?? ((err: unknown) => console.error('paper fill listener failed', err));
+  const turns = opts.turns ?? processTurns;
 
   const symbols = new Map<MarketSymbol, SymbolRec>();
   for (const m of opts.markets) {
@@ -388,19 +392,20 @@ export function createPaperVenue(opts: PaperVenueOptions): PaperVenue {
         const batchWaiters = waiters;
         waiters = [];
         if (!hasWork()) {
-          for (const w of batchWaiters) w.resolve();
+          for (const w of batchWaiters) turns.run(w.resolve);
           continue;
         }
         const batch = takeBatch();
         try {
           await persist(batch);
           inflightOrders = null;
-          for (const w of batchWaiters) w.resolve();
+          // Each caller goes on with its cycle: woken a turn's budget at a time.
+          for (const w of batchWaiters) turns.run(w.resolve);
         } catch (err) {
           putBack(batch);
           inflightOrders = null;
           const e = new ExchangeError('transient', `paper persist failed: ${errorMessage(err)}`);
-          for (const w of batchWaiters) w.reject(e);
+          for (const w of batchWaiters) turns.run(() => w.reject(e));
         }
       }
     } finally {

@@ -7,6 +7,7 @@ import { errorMessage, type DecimalString } from '../domain.ts';
 import { dec, Dec } from '../exchange/precision.ts';
 import type { MetricRecord, MetricsRepo } from '../store/types.ts';
 import { emptyAccumulator, snapshotMetrics, updateAccumulator, type MetricsAccumulator } from './stats.ts';
+import { processTurns } from '../turns.ts';
 
 /** The scope id of the platform-wide row. */
 export const PLATFORM_SCOPE_ID = 'platform';
@@ -37,14 +38,14 @@ export interface MetricsCollectorDeps {
   readonly onReadError?: (traderId: string, error: unknown) => void;
   /** Traders handled between two yields to the event loop; default {@link COLLECT_SLICE}. */
   readonly sliceSize?: number;
-  /** Gives the event loop a turn; default a `setImmediate`. */
+  /** Waits for a turn of the event loop with budget left; default the process's turns, background lane. */
   readonly yieldToLoop?: () => Promise<void>;
 }
 
-/** Traders a `collect()` reads and folds between two turns of the event loop (~5 ms of work at 10,000). */
-export const COLLECT_SLICE = 500;
+/** Traders a `collect()` reads or folds between two waits for budget (~1 ms of work on a 2-core VM). */
+export const COLLECT_SLICE = 50;
 
-const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+const nextTurn = (): Promise<void> => processTurns.next('background');
 
 /** The outcome of the last `collect()`. */
 export interface CollectReport {

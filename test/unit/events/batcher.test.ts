@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createBatcher, createGroupCommit } from '../../../runtime/events/batcher.ts';
+import type { Turns } from '../../../runtime/turns.ts';
 
 describe('group commit', () => {
   it('merges the calls of one turn into one run and answers each caller with its own result', async () => {
@@ -22,6 +23,30 @@ describe('group commit', () => {
     }, 2);
     const results = await Promise.allSettled([commit(1), commit(2), commit(3), commit(4)]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected']);
+  });
+
+  it('wakes its callers through the turns queue, one callback each', async () => {
+    const queued: (() => void)[] = [];
+    const turns: Turns = {
+      run: (fn) => void queued.push(fn),
+      next: () => new Promise<void>((resolve) => queued.push(resolve)),
+      pending: () => queued.length,
+    };
+    const commit = createGroupCommit(async (xs: number[]) => xs.map((x) => x + 1), 1000, turns);
+    const woken: number[] = [];
+    const callers = [1, 2, 3].map((x) => commit(x).then((y) => woken.push(y)));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Stored, but nobody woken until the queue runs them.
+    expect(queued).toHaveLength(3);
+    expect(woken).toEqual([]);
+    queued.shift()!();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(woken).toEqual([2]);
+    for (const fn of queued.splice(0)) fn();
+    await Promise.all(callers);
+    expect(woken).toEqual([2, 3, 4]);
   });
 
   it('rejects when the run answers a different number of results', async () => {
