@@ -875,7 +875,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
           if (g.event) emit(g.event);
           if (g.run) v.ref.send({ type: 'trader.tick', candleTime });
         }
-      });
+      }, 'tick');
     }
   };
   const observeTrader = (record: TraderRecord, ref: AnyActorRef) => {

@@ -11,12 +11,15 @@
  * A callback that resolves a promise is measured with what it wakes: after each callback the
  * queue waits one microtask, by which time the woken code has run up to its next wait.
  *
- * Two lanes: `trade` (the cycle's own steps) always goes first; `background` (metrics, risk
- * sampling) runs in the budget the traders leave.
+ * Three lanes, each served only when the ones before it are empty: `cycle` (a cycle in progress
+ * goes on: a pool reply, a stored order record, a persisted fill), then `tick` (a new cycle
+ * starts), then `background` (metrics, risk sampling). A trader that has its targets places its
+ * orders before another trader starts computing: the time from signal to order stays short, and
+ * the database writes of early traders overlap the computing of later ones.
  */
 
-/** Which queue a callback joins: trading work goes before background work. */
-export type Lane = 'trade' | 'background';
+/** Which queue a callback joins; see {@link createTurns} for the order they are served in. */
+export type Lane = 'cycle' | 'tick' | 'background';
 
 /** A time-budgeted work queue on the event loop. */
 export interface Turns {
@@ -75,14 +78,14 @@ export function createTurns(opts: TurnsOptions = {}): Turns {
   const now = opts.now ?? (() => performance.now());
   const defer = opts.defer ?? ((fn: () => void) => void setImmediate(fn));
   const onError = opts.onError ?? ((err: unknown) => console.error('turns: a queued callback threw', err));
-  const trade = new Fifo();
-  const background = new Fifo();
+  const lanes: Record<Lane, Fifo> = { cycle: new Fifo(), tick: new Fifo(), background: new Fifo() };
+  const { cycle, tick, background } = lanes;
   let scheduled = false;
 
   const drain = async (): Promise<void> => {
     const start = now();
     for (;;) {
-      const fn = trade.shift() ?? background.shift();
+      const fn = cycle.shift() ?? tick.shift() ?? background.shift();
       if (!fn) {
         scheduled = false;
         return;
@@ -96,12 +99,12 @@ export function createTurns(opts: TurnsOptions = {}): Turns {
       await undefined;
       if (now() - start >= budgetMs) break;
     }
-    if (trade.size + background.size > 0) defer(() => void drain());
+    if (cycle.size + tick.size + background.size > 0) defer(() => void drain());
     else scheduled = false;
   };
 
-  const run = (fn: () => void, lane: Lane = 'trade'): void => {
-    (lane === 'trade' ? trade : background).push(fn);
+  const run = (fn: () => void, lane: Lane = 'cycle'): void => {
+    lanes[lane].push(fn);
     if (!scheduled) {
       scheduled = true;
       defer(() => void drain());
@@ -111,7 +114,7 @@ export function createTurns(opts: TurnsOptions = {}): Turns {
   return {
     run,
     next: (lane) => new Promise<void>((resolve) => run(resolve, lane)),
-    pending: () => trade.size + background.size,
+    pending: () => cycle.size + tick.size + background.size,
   };
 }
 

@@ -58,15 +58,21 @@ describe('createTurns', () => {
     expect(steps).toEqual(['a', 'b', 'c']);
   });
 
-  it('runs the trade lane before the background lane', async () => {
+  it('serves a lane only when the lanes before it are empty: cycle, then tick, then background', async () => {
     const h = harness(1_000);
     const ran: string[] = [];
     h.turns.run(() => ran.push('metrics 1'), 'background');
-    h.turns.run(() => ran.push('trader 1'));
+    h.turns.run(() => ran.push('tick 1'), 'tick');
+    h.turns.run(() => {
+      ran.push('reply 1');
+      // A cycle step queued while ticks wait still goes first.
+      h.turns.run(() => ran.push('reply 3'));
+    });
+    h.turns.run(() => ran.push('tick 2'), 'tick');
     h.turns.run(() => ran.push('metrics 2'), 'background');
-    h.turns.run(() => ran.push('trader 2'), 'trade');
+    h.turns.run(() => ran.push('reply 2'), 'cycle');
     await h.turn();
-    expect(ran).toEqual(['trader 1', 'trader 2', 'metrics 1', 'metrics 2']);
+    expect(ran).toEqual(['reply 1', 'reply 2', 'reply 3', 'tick 1', 'tick 2', 'metrics 1', 'metrics 2']);
   });
 
   it('goes on after a callback throws and reports what it threw', async () => {
