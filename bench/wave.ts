@@ -77,7 +77,7 @@ export async function timedWave(b: BenchNode, timeoutMs = 600_000): Promise<Wave
     }
     check();
   };
-  const poll = setInterval(scan, 2);
+  const poll = setInterval(scan, 20);
   try {
     b.clock.advance(MINUTE);
     t0 = performance.now();
