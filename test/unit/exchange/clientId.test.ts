@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { clientOrderId } from '../../../runtime/exchange/index.ts';
 
@@ -19,6 +20,27 @@ describe('clientOrderId', () => {
 
   it('does not confuse parts that concatenate to the same text', () => {
     expect(clientOrderId('a:b', 'c', 'X')).not.toBe(clientOrderId('a', 'b:c', 'X'));
+  });
+
+  it('gives the same ids as the BigInt arithmetic it replaced (ids already recorded stay valid)', () => {
+    const reference = (traderId: string, cycleId: string, symbol: string, leg?: number) => {
+      const hex = createHash('sha256')
+        .update(JSON.stringify([traderId, cycleId, symbol, leg ?? null]))
+        .digest('hex');
+      const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+      let n = BigInt(`0x${hex}`);
+      let out = 'p';
+      for (let i = 0; i < 31; i++) {
+        out += alphabet[Number(n % 62n)];
+        n /= 62n;
+      }
+      return out;
+    };
+    expect(clientOrderId('t-0001', 't-0001:1700000000000', 'BTCUSDT', 0)).toBe(reference('t-0001', 't-0001:1700000000000', 'BTCUSDT', 0));
+    for (let i = 0; i < 2_000; i++) {
+      const args = [`t-${i * 7919}`, `t-${i}:${1_700_000_000_000 + i * 60_000}`, i % 3 ? 'BTCUSDT' : 'ETH/USDT:USDT', i % 5 === 0 ? undefined : i % 4] as const;
+      expect(clientOrderId(...args)).toBe(reference(...args));
+    }
   });
 
   it('produces no collision over 100,000 generated inputs', () => {
