@@ -5,6 +5,7 @@
 import type postgres from 'postgres';
 import type { ManagerId, TraderId, UserId } from '../domain.ts';
 import type { Fill, Order } from '../exchange/port.ts';
+import { processTurns } from '../turns.ts';
 import type { Sql } from './db.ts';
 import {
   ActorStateRow,
@@ -86,8 +87,24 @@ function lastByKey<T>(rows: readonly T[], key: (r: T) => string): T[] {
 }
 
 /**
- * Runs a bulk write as one statement, or, past the bind-parameter limit, as several
- * statements inside one transaction.
+ * Sends the chunks of a bulk write on one connection without waiting for each reply (pipelined),
+ * a turn of the event loop apart: the server executes one while the driver builds the next, and
+ * no turn builds more than one. The first failure is thrown once every chunk has answered.
+ */
+async function pipelined(rows: Row[], size: number, send: (chunk: Row[]) => Promise<unknown>): Promise<void> {
+  const sent: Promise<unknown>[] = [];
+  for (let i = 0; i < rows.length; i += size) {
+    if (i > 0) await processTurns.next();
+    // `Promise.resolve` calls the query's `then`, which is what sends it.
+    sent.push(Promise.resolve(send(rows.slice(i, i + size))));
+  }
+  const failed = (await Promise.allSettled(sent)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/**
+ * Runs a bulk write as one statement, or, past {@link MAX_PARAMS}, as several statements
+ * pipelined inside one transaction.
  */
 async function bulk(sql: Sql, rows: Row[], columns: number, write: (q: Q, chunk: Row[]) => Promise<unknown>): Promise<void> {
   if (rows.length === 0) return;
@@ -96,9 +113,7 @@ async function bulk(sql: Sql, rows: Row[], columns: number, write: (q: Q, chunk:
     await write(sql, rows);
     return;
   }
-  await sql.begin(async (tx) => {
-    for (let i = 0; i < rows.length; i += size) await write(tx, rows.slice(i, i + size));
-  });
+  await sql.begin((tx) => pipelined(rows, size, (chunk) => write(tx, chunk)));
 }
 
 function usersRepo(sql: Sql): UsersRepo {
@@ -664,10 +679,9 @@ function paperRepo(sql: Sql): PaperRepo {
   };
 }
 
-/** Chunked bulk write inside an open transaction. */
+/** Chunked bulk write inside an open transaction, pipelined. */
 async function bulk1(tx: Tx, rows: Row[], columns: number, write: (chunk: Row[]) => Promise<unknown>): Promise<void> {
-  const size = Math.max(1, Math.floor(MAX_PARAMS / columns));
-  for (let i = 0; i < rows.length; i += size) await write(rows.slice(i, i + size));
+  await pipelined(rows, Math.max(1, Math.floor(MAX_PARAMS / columns)), write);
 }
 
 function toCycle(r: ReturnType<typeof CycleRow.parse>): CycleRecord {

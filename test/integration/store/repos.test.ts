@@ -281,6 +281,22 @@ describe.each(dbTargets())('store repositories on $name', (target) => {
     expect((await store.metrics.series('trader', 't-1', 0)).length).toBe(2);
   });
 
+  it('writes a bulk of many statements whole, or, when one statement fails, none of it', async () => {
+    // 8 columns a row: 1,200 rows are several statements, pipelined in one transaction.
+    const rows = Array.from({ length: 1_200 }, (_, i) => aMetric({ scopeId: `bulk-${i}`, at: 1_700_000_000_000 }));
+    await store.metrics.insertMany(rows);
+    const stored = (await store.metrics.latest('trader')).filter((m) => m.scopeId.startsWith('bulk-'));
+    expect(stored).toHaveLength(1_200);
+    expect(stored.find((m) => m.scopeId === 'bulk-1199')).toEqual(rows[1_199]);
+
+    // A bad value in the last statement: the whole write fails, with the database's reason.
+    const failing = Array.from({ length: 1_200 }, (_, i) =>
+      aMetric({ scopeId: `half-${i}`, at: 1_700_000_000_000, ...(i === 1_150 ? { pv: 'not a number' } : {}) }),
+    );
+    await expect(store.metrics.insertMany(failing)).rejects.toThrow(/numeric/);
+    expect((await store.metrics.latest('trader')).filter((m) => m.scopeId.startsWith('half-'))).toEqual([]);
+  });
+
   it('serves transactions interleaved with reads and writes without losing a query', async () => {
     const failures: string[] = [];
     const jobs = Array.from({ length: 600 }, (_, i) => {
