@@ -110,7 +110,8 @@ export function createMetricsCollector(deps: MetricsCollectorDeps): MetricsColle
     return row;
   }
 
-  function aggregate(scope: 'manager' | 'user' | 'platform', id: string, group: ReadonlyMap<string, Holding>, at: number): MetricRecord {
+  /** Sums a group's holdings, waiting for budget every `slice` members (the platform's group is every trader). */
+  async function aggregate(scope: 'manager' | 'user' | 'platform', id: string, group: ReadonlyMap<string, Holding>, at: number): Promise<MetricRecord> {
     const key = keyOf(scope, id);
     const before = members.get(key) ?? new Map<string, Dec>();
     let pv = new Dec(0);
@@ -118,7 +119,9 @@ export function createMetricsCollector(deps: MetricsCollectorDeps): MetricsColle
     let initial = new Dec(0);
     let flow = new Dec(0);
     const now = new Map<string, Dec>();
+    let n = 0;
     for (const [traderId, h] of group) {
+      if (++n % slice === 0) await yieldToLoop();
       pv = pv.plus(h.pv);
       upnl = upnl.plus(h.upnl);
       initial = initial.plus(h.initial);
@@ -188,20 +191,11 @@ export function createMetricsCollector(deps: MetricsCollectorDeps): MetricsColle
       if (t.userId !== undefined) add(byUser, t.userId, t.traderId, h);
       platform.set(t.traderId, h);
     }
-    // Each aggregate is one synchronous step; a turn between them once a slice's worth of members is folded.
-    let folded = 0;
-    const fold = async (scope: 'manager' | 'user' | 'platform', id: string, group: ReadonlyMap<string, Holding>) => {
-      if (folded >= slice) {
-        await yieldToLoop();
-        folded = 0;
-      }
-      rows.push(aggregate(scope, id, group, at));
-      folded += group.size;
-    };
+    // Aggregates in the listing's order; each waits for budget between slices of its members.
     await yieldToLoop();
-    for (const [managerId, group] of byManager) await fold('manager', managerId, group);
-    for (const [userId, group] of byUser) await fold('user', userId, group);
-    if (platform.size > 0) await fold('platform', PLATFORM_SCOPE_ID, platform);
+    for (const [managerId, group] of byManager) rows.push(await aggregate('manager', managerId, group, at));
+    for (const [userId, group] of byUser) rows.push(await aggregate('user', userId, group, at));
+    if (platform.size > 0) rows.push(await aggregate('platform', PLATFORM_SCOPE_ID, platform, at));
 
     report = { at, written: rows.length, failed };
     if (rows.length > 0) await deps.repo.insertMany(rows);
