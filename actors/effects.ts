@@ -52,7 +52,6 @@ export interface EffectArgs<TInput> {
 /** An effect's action, as `setup({ actions })` and `.provide({ actions })` take it. */
 export type EffectAction<TInput, TOutput> = (args: { readonly self: AnyActorRef }, params: EffectParams<TInput, TOutput>) => void;
 
-
 /** Aborted once the effect's state is left ({@link cancelEffect}) or its actor is no longer active. */
 class EffectSignal implements CancelSignal {
   private cancelled = false;

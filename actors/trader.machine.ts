@@ -50,17 +50,17 @@ export interface TraderInput {
   readonly lastCycleAt?: number | null;
 }
 
-/** Input of the injected `loadTrader` actor. */
+/** Input of the injected `loadTrader` effect. */
 export interface LoadTraderInput {
   readonly traderId: TraderId;
 }
 
-/** Output of the injected `loadTrader` actor: the strategy version to run. */
+/** Output of the injected `loadTrader` effect: the strategy version to run. */
 export interface LoadTraderOutput {
   readonly strategyRef: StrategyRef;
 }
 
-/** Input of the injected `computeTargets` actor. */
+/** Input of the injected `computeTargets` effect. */
 export interface ComputeTargetsInput {
   readonly traderId: TraderId;
   readonly cycleId: CycleId;
@@ -68,7 +68,7 @@ export interface ComputeTargetsInput {
   readonly strategyRef: StrategyRef;
 }
 
-/** Input of the injected `executeRebalance` actor. */
+/** Input of the injected `executeRebalance` effect. */
 export interface ExecuteRebalanceInput {
   readonly traderId: TraderId;
   readonly cycleId: CycleId;
@@ -196,6 +196,14 @@ function notProvided(name: string) {
     throw new Error(`${name} is not provided`);
   });
 }
+const loadNotProvided = notProvided('loadTrader');
+const computeNotProvided = notProvided('computeTargets');
+const rebalanceNotProvided = notProvided('executeRebalance');
+
+/** The cycle in progress, as the compute and rebalance effects are told it. */
+function cycleOf(context: TraderContext): { traderId: TraderId; cycleId: CycleId; candleTime: number } {
+  return { traderId: context.traderId, cycleId: context.cycle!.id, candleTime: context.cycle!.candleTime };
+}
 
 /** Keeps the strategy version `loadTrader` answered with. */
 const recordLoaded = assign<TraderContext, TraderEvent, undefined, TraderEvent, never>({
@@ -225,9 +233,9 @@ export const traderMachine = setup({
     input: {} as TraderInput,
   },
   actions: {
-    loadTrader: (args, params: EffectParams<LoadTraderInput, LoadTraderOutput>) => notProvided('loadTrader')(args, params),
-    computeTargets: (args, params: EffectParams<ComputeTargetsInput, TargetWeights>) => notProvided('computeTargets')(args, params),
-    executeRebalance: (args, params: EffectParams<ExecuteRebalanceInput, unknown>) => notProvided('executeRebalance')(args, params),
+    loadTrader: (args, params: EffectParams<LoadTraderInput, LoadTraderOutput>) => loadNotProvided(args, params),
+    computeTargets: (args, params: EffectParams<ComputeTargetsInput, TargetWeights>) => computeNotProvided(args, params),
+    executeRebalance: (args, params: EffectParams<ExecuteRebalanceInput, unknown>) => rebalanceNotProvided(args, params),
     cancelEffect: ({ self }) => cancelEffect(self),
     cycleSkipped: (_, _params: CycleSkippedParams) => {},
     // Only failures notify the parent: a trader booted into `error` from input must not count as
@@ -324,14 +332,7 @@ export const traderMachine = setup({
         computing: {
           entry: {
             type: 'computeTargets',
-            params: ({ context }) => ({
-              input: {
-                traderId: context.traderId,
-                cycleId: context.cycle!.id,
-                candleTime: context.cycle!.candleTime,
-                strategyRef: context.strategyRef,
-              },
-            }),
+            params: ({ context }) => ({ input: { ...cycleOf(context), strategyRef: context.strategyRef } }),
           },
           exit: 'cancelEffect',
           on: {
@@ -348,14 +349,7 @@ export const traderMachine = setup({
         rebalancing: {
           entry: {
             type: 'executeRebalance',
-            params: ({ context }) => ({
-              input: {
-                traderId: context.traderId,
-                cycleId: context.cycle!.id,
-                candleTime: context.cycle!.candleTime,
-                targets: context.cycle!.targets ?? {},
-              },
-            }),
+            params: ({ context }) => ({ input: { ...cycleOf(context), targets: context.cycle!.targets ?? {} } }),
           },
           exit: 'cancelEffect',
           on: {

@@ -6,8 +6,8 @@
 import { errorMessage, type DecimalString } from '../domain.ts';
 import { dec, Dec } from '../exchange/precision.ts';
 import type { MetricRecord, MetricsRepo } from '../store/types.ts';
-import { emptyAccumulator, snapshotMetrics, updateAccumulator, type MetricsAccumulator } from './stats.ts';
 import { processTurns } from '../turns.ts';
+import { emptyAccumulator, snapshotMetrics, updateAccumulator, type MetricsAccumulator } from './stats.ts';
 
 /** The scope id of the platform-wide row. */
 export const PLATFORM_SCOPE_ID = 'platform';
