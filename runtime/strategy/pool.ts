@@ -96,6 +96,8 @@ interface Watched {
   readonly controller: AbortController;
   /** `strategyKills` when the task was sent. */
   readonly killsAtStart: number;
+  /** `retirements` when the task was sent. */
+  readonly retirementsAtStart: number;
   last: number;
   seenAt: number;
   timedOutAt: number;
@@ -122,23 +124,26 @@ type LoadBalancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina
  * behind another, because aborting a task terminates its whole worker. Ours does, up to
  * `TASKS_PER_WORKER`: the worker runs them one after the other, the queued one's progress stays
  * at NOT_STARTED (so the watchdog never charges it), and if the worker is lost to the task ahead
- * the queued one is re-run without counting against its retries (`collateral`).
+ * the queued one is re-run without counting against its retries (`collateral`). A worker the pool
+ * is retiring (see `retire`) gets nothing more.
  */
-const pipelined: LoadBalancer = (_task, workers) => {
-  let best: (typeof workers)[number] | null = null;
-  let bestUsage = TASKS_PER_WORKER;
-  for (const w of workers) {
-    if (w.terminating || w.destroyed) continue;
-    // Piscina reports a worker running exactly one abortable task as Infinity: it is one task.
-    const usage = w.currentUsage === Infinity ? 1 : w.currentUsage;
-    if (usage === 0) return w;
-    if (usage < bestUsage) {
-      best = w;
-      bestUsage = usage;
+const pipelined =
+  (retiring: ReadonlySet<number>): LoadBalancer =>
+  (_task, workers) => {
+    let best: (typeof workers)[number] | null = null;
+    let bestUsage = TASKS_PER_WORKER;
+    for (const w of workers) {
+      if (w.terminating || w.destroyed || retiring.has(w.id)) continue;
+      // Piscina reports a worker running exactly one abortable task as Infinity: it is one task.
+      const usage = w.currentUsage === Infinity ? 1 : w.currentUsage;
+      if (usage === 0) return w;
+      if (usage < bestUsage) {
+        best = w;
+        bestUsage = usage;
+      }
     }
-  }
-  return best;
-};
+    return best;
+  };
 
 function workerSetup(): { filename: string; execArgv: string[] } {
   const self = import.meta.url;
@@ -164,13 +169,14 @@ export function createStrategyPool(opts: StrategyPoolOptions): StrategyPool {
   const symbols = [...opts.knownSymbols];
   const init: WorkerInit = { windows: opts.windows, knownSymbols: symbols, progress: progressBuffer };
   const { filename, execArgv } = workerSetup();
+  /** Threads being terminated because they are full (see `retire`). */
+  const retiring = new Set<number>();
   const common = {
     filename,
     execArgv,
     workerData: init,
     resourceLimits: { maxOldGenerationSizeMb: maxHeapMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     concurrentTasksPerWorker: 1,
-    // Workers wait on their port, not in Atomics.wait, so a retiring worker can exit between tasks.
     atomics: 'disabled' as const,
   };
   const compute = new Piscina({
@@ -180,7 +186,7 @@ export function createStrategyPool(opts: StrategyPoolOptions): StrategyPool {
     maxThreads: threads,
     idleTimeout: 60_000,
     concurrentTasksPerWorker: TASKS_PER_WORKER,
-    loadBalancer: pipelined,
+    loadBalancer: pipelined(retiring),
   });
   let inspector: Piscina | null = null;
   const onPoolError = (err: unknown): void => opts.log?.warn({ err: errorMessage(err) }, 'strategy worker failed while idle');
@@ -244,6 +250,24 @@ export function createStrategyPool(opts: StrategyPoolOptions): StrategyPool {
 
   /** Workers terminated for what a started task did (hung, blew the heap, crashed). */
   let strategyKills = 0;
+  /** Workers terminated because they were full (they start no task once full). */
+  let retirements = 0;
+
+  /**
+   * Terminates a full worker once the reply that said so is here (Piscina starts a fresh one).
+   * A task queued behind in that worker was not started: it dies as collateral and is re-run.
+   */
+  const retire = (pool: Piscina, thread: number): void => {
+    if (retiring.has(thread)) return;
+    const worker = pool.threads.find((t) => t.threadId === thread);
+    if (!worker) return;
+    retiring.add(thread);
+    retirements++;
+    worker.terminate().then(
+      () => retiring.delete(thread),
+      () => retiring.delete(thread),
+    );
+  };
 
   async function dispatch(
     pool: Piscina,
@@ -258,6 +282,7 @@ export function createStrategyPool(opts: StrategyPoolOptions): StrategyPool {
           slot,
           controller: new AbortController(),
           killsAtStart: strategyKills,
+          retirementsAtStart: retirements,
           last: NOT_STARTED,
           seenAt: performance.now(),
           timedOutAt: -1,
@@ -267,6 +292,7 @@ export function createStrategyPool(opts: StrategyPoolOptions): StrategyPool {
           // Built per attempt: a transferred buffer is gone from this thread once sent.
           const { task, transfer } = build(slot);
           const reply = (await pool.run(task, { signal: w.controller.signal, transferList: transfer })) as WorkerReply;
+          if (reply.retiringThread !== undefined) retire(pool, reply.retiringThread);
           if (reply.kind === 'retiring') continue;
           return { kind: 'reply', reply };
         } catch (err) {
@@ -285,7 +311,7 @@ export function createStrategyPool(opts: StrategyPoolOptions): StrategyPool {
                 : `crashed the worker: ${describe(err)}`;
           const collateral =
             at === NOT_STARTED &&
-            (strategyKills !== w.killsAtStart || text === 'Terminating worker thread' || text === 'worker exited with code: 0');
+            (strategyKills !== w.killsAtStart || retirements !== w.retirementsAtStart || text === 'Terminating worker thread');
           return { kind: 'died', at, message, collateral };
         } finally {
           unwatch(w);

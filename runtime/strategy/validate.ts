@@ -329,7 +329,15 @@ export type WorkerTask =
   | { readonly kind: 'inspect'; readonly code: SharedArrayBuffer; readonly slot: number };
 
 /** Replies from a worker. */
-export type WorkerReply =
+export type WorkerReply = WorkerAnswer & {
+  /**
+   * Set when the worker is full (modules imported, heap): it will start no other task, and the
+   * pool terminates the thread with this id once it holds the reply.
+   */
+  readonly retiringThread?: number;
+};
+
+type WorkerAnswer =
   | {
       readonly kind: 'compute';
       /**
@@ -341,7 +349,7 @@ export type WorkerReply =
       readonly errors: readonly string[];
     }
   | { readonly kind: 'compute-failed'; readonly error: string }
-  /** The worker is about to exit and did not start the task (its slot is untouched). */
+  /** The worker is retiring and did not start the task (its slot is untouched). */
   | { readonly kind: 'retiring' }
   | { readonly kind: 'inspect'; readonly ok: true; readonly meta: InspectedMeta }
   | { readonly kind: 'inspect'; readonly ok: false; readonly error: string };

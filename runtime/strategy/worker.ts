@@ -8,6 +8,7 @@
  * top-level await.
  */
 import { getHeapStatistics } from 'node:v8';
+import { threadId } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { z } from 'zod';
 import { errorMessage } from '../domain.ts';
@@ -299,52 +300,49 @@ function computeAll(strategy: LoadedStrategy, task: ComputeColumns, slot: number
  * Tasks run one at a time, in arrival order. The pool may queue a second task in this worker
  * while one runs (so the worker never waits on the main thread between tasks); the queued task
  * leaves its progress slot at 0 until its turn, so the watchdog never charges it for the time the
- * task ahead of it takes. A worker that is retiring runs nothing more: it answers `retiring` (the
- * pool sends the task elsewhere) and exits once no task is left, after Piscina posted the replies.
+ * task ahead of it takes. A worker that is full says so in the reply of the task that filled it
+ * (`retiringThread`) and runs nothing more: it answers `retiring` (the pool sends the task
+ * elsewhere) until the pool, holding that reply, terminates it. The worker never exits by itself:
+ * a thread that exits right after posting a reply can be reported gone before the reply arrives,
+ * and the finished task would be lost with it.
  */
 let tail: Promise<unknown> = Promise.resolve();
-let pending = 0;
 
 /** Runs one task from the pool: inspect a module, or compute a batch of traders. */
 export default function run(message: unknown): Promise<WorkerReply> {
-  pending++;
-  const turn = tail.then((): WorkerReply | Promise<WorkerReply> => (retiring ? { kind: 'retiring' } : runTask(message)));
-  tail = turn
-    .catch(() => undefined)
-    .then(() => {
-      if (--pending === 0 && retiring) setImmediate(exitIfIdle);
-    });
+  const turn = tail.then((): WorkerReply | Promise<WorkerReply> => (retiring ? { kind: 'retiring', retiringThread: threadId } : runTask(message)));
+  tail = turn.catch(() => undefined);
   return turn;
 }
 
-function exitIfIdle(): void {
-  if (pending === 0) process.exit(0);
+async function runTask(message: unknown): Promise<WorkerReply> {
+  let reply: WorkerReply;
+  try {
+    reply = await answer(message);
+  } catch (err) {
+    reply = { kind: 'compute-failed', error: `worker error: ${describeError(err)}` };
+  }
+  retireIfFull();
+  if (retiring) reply = { ...reply, retiringThread: threadId };
+  if (reply.kind !== 'compute') return reply;
+  // The packed targets move to the main thread instead of being copied.
+  return move({ [transferableSymbol]: [reply.out.buffer], [valueSymbol]: reply }) as unknown as WorkerReply;
 }
 
-async function runTask(message: unknown): Promise<WorkerReply> {
+async function answer(message: unknown): Promise<WorkerReply> {
   const parsed = workerTaskSchema.safeParse(message);
   if (!parsed.success) return { kind: 'compute-failed', error: `invalid task: ${formatIssues(parsed.error)}` };
   const task = parsed.data as WorkerTask;
   Atomics.store(progress, task.slot, 1);
-  try {
-    if (task.kind === 'inspect') {
-      const loaded = await load(null, task.code);
-      return loaded.ok
-        ? { kind: 'inspect', ok: true, meta: loaded.strategy.meta }
-        : { kind: 'inspect', ok: false, error: loaded.error };
-    }
-    const loaded = await load(task.ref, task.code);
-    if (!loaded.ok) return { kind: 'compute-failed', error: loaded.error };
-    const reply = computeAll(loaded.strategy, task, task.slot);
-    // Views handed out in this task keep their chunk alive; start the next task on a fresh one.
-    chunk = new Float64Array(CHUNK);
-    used = 0;
-    if (reply.kind !== 'compute') return reply;
-    // The packed targets move to the main thread instead of being copied.
-    return move({ [transferableSymbol]: [reply.out.buffer], [valueSymbol]: reply }) as unknown as WorkerReply;
-  } catch (err) {
-    return { kind: 'compute-failed', error: `worker error: ${describeError(err)}` };
-  } finally {
-    retireIfFull();
+  if (task.kind === 'inspect') {
+    const loaded = await load(null, task.code);
+    return loaded.ok ? { kind: 'inspect', ok: true, meta: loaded.strategy.meta } : { kind: 'inspect', ok: false, error: loaded.error };
   }
+  const loaded = await load(task.ref, task.code);
+  if (!loaded.ok) return { kind: 'compute-failed', error: loaded.error };
+  const reply = computeAll(loaded.strategy, task, task.slot);
+  // Views handed out in this task keep their chunk alive; start the next task on a fresh one.
+  chunk = new Float64Array(CHUNK);
+  used = 0;
+  return reply;
 }

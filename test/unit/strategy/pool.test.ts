@@ -156,16 +156,34 @@ describe('strategy pool under a version that hangs for everyone', () => {
 });
 
 describe('strategy pool worker recycling', () => {
-  it('keeps serving correct results across the retirement of a worker that imported many versions', async () => {
+  // Each ref is a separate module import; a worker retires after a dozen (MAX_IMPORTS in worker.ts).
+  const fine = { ok: true, targets: { BTCUSDT: { weight: 0.25 } }, candleFrom: null, candleTo: null };
+  const run = (pool: StrategyPool, code: string, n: number) =>
+    pool.computeBatch({ ref: `throws@${n}`, compiled: code }, [item(`t${n}`, { params: { fail: false } })]);
+
+  it('keeps serving correct results across the retirements of workers that imported many versions', async () => {
     const windows = filledWindows(2);
     const pool = createStrategyPool({ windows: windows.handle(), knownSymbols: SYMBOLS, threads: 1, timeoutMs: 2000 });
     try {
       const code = await compiled(FIXTURES, 'throws.ts');
-      // Each ref is a separate module import; the worker retires after a dozen.
-      for (let v = 1; v <= 16; v++) {
-        const results = await pool.computeBatch({ ref: `throws@${v}`, compiled: code }, [item(`t${v}`, { params: { fail: false } })]);
-        expect(results.get(`t${v}`)).toEqual({ ok: true, targets: { BTCUSDT: { weight: 0.25 } }, candleFrom: null, candleTo: null });
+      for (let v = 1; v <= 36; v++) expect((await run(pool, code, v)).get(`t${v}`)).toEqual(fine);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('re-runs a task queued behind the one that filled its worker', async () => {
+    const windows = filledWindows(2);
+    const pool = createStrategyPool({ windows: windows.handle(), knownSymbols: SYMBOLS, threads: 1, timeoutMs: 2000 });
+    try {
+      const code = await compiled(FIXTURES, 'throws.ts');
+      // Two batches at a time, as in a wave: one runs while the other waits in the same worker.
+      for (let v = 1; v <= 48; v += 2) {
+        const [a, b] = await Promise.all([run(pool, code, v), run(pool, code, v + 1)]);
+        expect(a!.get(`t${v}`)).toEqual(fine);
+        expect(b!.get(`t${v + 1}`)).toEqual(fine);
       }
+      expect(pool.stats().threads).toBe(1);
     } finally {
       await pool.close();
     }
