@@ -3,7 +3,7 @@
  * identical on PostgreSQL and on PGlite behind its socket.
  */
 import type postgres from 'postgres';
-import type { Sql } from '../store/index.ts';
+import { transaction, type Sql } from '../store/index.ts';
 import { AccountRow, ApiTokenRow, AttemptRow, AuditRow, CountRow, SessionRow, parseRows } from './rows.ts';
 import type {
   AccountRecord,
@@ -124,7 +124,7 @@ function usersRepo(sql: Sql): AccountUsersRepo {
 function recoveryCodesRepo(sql: Sql): RecoveryCodesRepo {
   return {
     async replace(userId, hashes, at) {
-      await sql.begin(async (tx) => {
+      await transaction(sql, async (tx) => {
         await tx`DELETE FROM recovery_codes WHERE user_id = ${userId}`;
         if (hashes.length > 0) {
           await tx`INSERT INTO recovery_codes ${tx(hashes.map((h) => ({ user_id: userId, code_hash: h, created_at: at })))}`;
@@ -152,7 +152,7 @@ function membershipsRepo(sql: Sql): MembershipsRepo {
       return rows.map((r) => r.manager_id);
     },
     async setGroups(userId, managerIds) {
-      await sql.begin(async (tx) => {
+      await transaction(sql, async (tx) => {
         await tx`DELETE FROM manager_members WHERE user_id = ${userId}`;
         const unique = [...new Set(managerIds)];
         if (unique.length > 0) await tx`INSERT INTO manager_members ${tx(unique.map((m) => ({ manager_id: m, user_id: userId })))}`;

@@ -5,12 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import type postgres from 'postgres';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import { open, seal } from '../crypto/index.ts';
 import { errorMessage } from '../domain.ts';
-import type { Sql } from '../store/db.ts';
+import { transaction, type Sql, type TxSql } from '../store/db.ts';
 import { describeIssues, EXCHANGES, KeyChangeInput, NewKeyInput, type ExchangeName } from './input.ts';
 
 /** A key's status. */
@@ -291,17 +290,17 @@ export function createKeyStore(deps: KeyStoreDeps): KeyStore {
     return bound[2];
   };
 
-  const selectInfo = (q: Sql | postgres.TransactionSql) => q`
+  const selectInfo = (q: Sql | TxSql) => q`
     ${q(INFO_COLUMNS)}, passphrase_sealed IS NOT NULL AS has_passphrase`;
 
-  const getInfo = async (q: Sql | postgres.TransactionSql, id: string): Promise<ExchangeKeyInfo | null> => {
+  const getInfo = async (q: Sql | TxSql, id: string): Promise<ExchangeKeyInfo | null> => {
     const raw = await q`SELECT ${selectInfo(q)} FROM exchange_keys WHERE id = ${id}`;
     const [r] = parse(InfoRow, raw, 'exchange_keys');
     return r ? toInfo(r) : null;
   };
 
   const insertEvent = async (
-    q: Sql | postgres.TransactionSql,
+    q: Sql | TxSql,
     e: Omit<KeyEventRecord, 'id'>,
   ): Promise<KeyEventRecord> => {
     const raw = await q`
@@ -330,7 +329,7 @@ export function createKeyStore(deps: KeyStoreDeps): KeyStore {
     reason: string | null,
   ): Promise<ExchangeKeyInfo> => {
     const at = clock.now();
-    const { info, event } = await sql.begin(async (tx) => {
+    const { info, event } = await transaction(sql, async (tx) => {
       const [row] = await tx<{ user_id: string; status: KeyStatus }[]>`
         SELECT user_id, status FROM exchange_keys WHERE id = ${id} FOR UPDATE`;
       if (!row) throw new KeyStoreError('not_found', `no exchange key ${id}`);
@@ -389,7 +388,7 @@ export function createKeyStore(deps: KeyStoreDeps): KeyStore {
           created_at: at,
           updated_at: at,
         };
-        const { info, event } = await sql.begin(async (tx) => {
+        const { info, event } = await transaction(sql, async (tx) => {
           const [user] = await tx`SELECT 1 FROM users WHERE id = ${k.userId}`;
           if (!user) throw new KeyStoreError('unknown_user', `no user ${k.userId}`);
           await tx`INSERT INTO exchange_keys ${tx(row)}`;
@@ -443,7 +442,7 @@ export function createKeyStore(deps: KeyStoreDeps): KeyStore {
         if (!parsed.success) throw new KeyStoreError('invalid_input', describeIssues(parsed.error));
         const c = parsed.data;
         const at = clock.now();
-        const { info, event } = await sql.begin(async (tx) => {
+        const { info, event } = await transaction(sql, async (tx) => {
           const [row] = await tx<{ user_id: string; status: KeyStatus; exchange: ExchangeName; passphrase_sealed: string | null }[]>`
             SELECT user_id, status, exchange, passphrase_sealed FROM exchange_keys WHERE id = ${id} FOR UPDATE`;
           if (!row) throw new KeyStoreError('not_found', `no exchange key ${id}`);
@@ -547,7 +546,7 @@ export function createKeyStore(deps: KeyStoreDeps): KeyStore {
         const who = actor(by);
         const why = reasonOf(reason, false);
         const at = clock.now();
-        const event = await sql.begin(async (tx) => {
+        const event = await transaction(sql, async (tx) => {
           const [row] = await tx<{ user_id: string }[]>`DELETE FROM exchange_keys WHERE id = ${id} RETURNING user_id`;
           if (!row) throw new KeyStoreError('not_found', `no exchange key ${id}`);
           return insertEvent(tx, { keyId: id, userId: row.user_id, at, action: 'deleted', by: who, reason: why });
@@ -596,7 +595,7 @@ export function createKeyStore(deps: KeyStoreDeps): KeyStore {
           const secret = sealField(r.id, 'secret', openField(r.id, 'secret', r.secret_sealed), newKeyId);
           const pass = r.passphrase_sealed === null ? null : sealField(r.id, 'passphrase', openField(r.id, 'passphrase', r.passphrase_sealed), newKeyId);
           const at = clock.now();
-          const event = await sql.begin(async (tx) => {
+          const event = await transaction(sql, async (tx) => {
             // Compare-and-set: a key changed since it was read keeps its newer values (already current).
             const res = await tx<{ user_id: string }[]>`
               UPDATE exchange_keys SET api_key_sealed = ${apiKey}, secret_sealed = ${secret}, passphrase_sealed = ${pass},

@@ -12,6 +12,56 @@ import postgres from 'postgres';
 /** The SQL client every repository uses (porsager's `postgres`). */
 export type Sql = postgres.Sql;
 
+/** The connection a {@link transaction} runs on. */
+export type TxSql = postgres.ReservedSql;
+
+/**
+ * Runs `fn` in one transaction on a connection of its own: committed when `fn` resolves, rolled
+ * back when it throws (the error is rethrown).
+ *
+ * Not `sql.begin`: postgres.js (3.4.9) reserves a connection for a transaction only when its
+ * BEGIN leaves room in that connection's pipeline. When BEGIN is the query that fills it (100
+ * queries in flight on the connection, which a wave's pipelined writes reach), the transaction's
+ * first query throws a TypeError out of the driver and takes the process down on a pool of one
+ * (PGlite), or fails with UNSAFE_TRANSACTION and leaves the server's transaction open on a pooled
+ * connection (porsager/postgres#1189). `sql.reserve()` hands over an idle connection whole.
+ *
+ * `fn` must let its statements' errors through: a connection lost under the transaction is
+ * known from them (the driver would otherwise be asked to roll back on a closed socket).
+ */
+export async function transaction<T>(sql: Sql, fn: (tx: TxSql) => Promise<T>): Promise<T> {
+  const tx = await sql.reserve();
+  // A connection that closed under the transaction is already back in the pool's closed list
+  // (it reconnects on its next use); releasing it would put its dead socket in the open list.
+  let lost = false;
+  const note = (err: unknown): unknown => {
+    if (isConnectionError(err)) lost = true;
+    return err;
+  };
+  try {
+    await tx`BEGIN`;
+    let result: T;
+    try {
+      result = await fn(tx);
+    } catch (err) {
+      note(err);
+      if (!lost) await tx`ROLLBACK`.catch(note);
+      throw err;
+    }
+    await tx`COMMIT`;
+    return result;
+  } catch (err) {
+    throw note(err);
+  } finally {
+    if (!lost) tx.release();
+  }
+}
+
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('CONNECTION_');
+}
+
 /** The subset of a pino logger the database layer writes to. */
 export interface DbLogger {
   info(obj: object, msg?: string): void;

@@ -13,10 +13,12 @@ export {
   acquireLock,
   clientTypes,
   openDatabase,
+  transaction,
   type Database,
   type DbLogger,
   type OpenDatabaseOptions,
   type Sql,
+  type TxSql,
 } from './db.ts';
 export { DEFAULT_MIGRATIONS_DIR, migrate, readMigrations, type MigrationFile } from './migrate.ts';
 export { createStore } from './store.ts';

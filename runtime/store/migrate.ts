@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DbLogger, Sql } from './db.ts';
+import { transaction, type DbLogger, type Sql } from './db.ts';
 
 /** The repository's `sql/` folder. */
 export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
@@ -53,7 +53,7 @@ export function readMigrations(dir: string): MigrationFile[] {
  */
 export async function migrate(sql: Sql, dir: string = DEFAULT_MIGRATIONS_DIR, opts: { log?: DbLogger } = {}): Promise<string[]> {
   const files = readMigrations(dir);
-  await sql.begin(async (tx) => {
+  await transaction(sql, async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK[0]}::int, ${MIGRATION_LOCK[1]}::int)`;
     await tx`CREATE TABLE IF NOT EXISTS schema_migrations (
       version     INTEGER PRIMARY KEY,
@@ -73,7 +73,7 @@ export async function migrate(sql: Sql, dir: string = DEFAULT_MIGRATIONS_DIR, op
       if (prior !== f.checksum) opts.log?.warn({ migration: f.filename }, 'migration changed after it was applied');
       continue;
     }
-    const didApply = await sql.begin(async (tx) => {
+    const didApply = await transaction(sql, async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK[0]}::int, ${MIGRATION_LOCK[1]}::int)`;
       // Another runner may have applied it while we waited for the lock.
       const [done] = await tx`SELECT 1 FROM schema_migrations WHERE version = ${f.version}`;

@@ -5,8 +5,8 @@
 import type postgres from 'postgres';
 import type { ManagerId, TraderId, UserId } from '../domain.ts';
 import type { Fill, Order } from '../exchange/port.ts';
-import { processTurns } from '../turns.ts';
-import type { Sql } from './db.ts';
+import { bulkInsert, writeRows, writeRowsIn } from './bulk.ts';
+import { transaction, type Sql, type TxSql } from './db.ts';
 import {
   ActorStateRow,
   CandleRow,
@@ -55,18 +55,7 @@ import type {
   UsersRepo,
 } from './types.ts';
 
-type Tx = postgres.TransactionSql;
-type Q = Sql | Tx;
-type Row = Record<string, unknown>;
-
-/**
- * Bind parameters per statement of a bulk write. PostgreSQL accepts 65,535, but the driver
- * builds and binds a statement in one synchronous stretch of the event loop: a statement of tens
- * of thousands of parameters held the loop for ~100 ms in a wave of 10,000 traders. At this size
- * a statement takes a few milliseconds, and full chunks share one prepared statement.
- */
-const MAX_PARAMS = 2_000;
-
+type Q = Sql | TxSql;
 /** Advisory-lock namespace for assigning strategy versions (first key of the two-int form). */
 const STRATEGY_LOCK = 0x73747261;
 
@@ -74,46 +63,11 @@ function json(q: Q, value: unknown): postgres.Parameter {
   return q.json(value as postgres.JSONValue);
 }
 
-/** JSON or SQL NULL: `null`/`undefined` become NULL, anything else a JSONB value. */
-function jsonOrNull(q: Q, value: unknown): postgres.Parameter | null {
-  return value === null || value === undefined ? null : json(q, value);
-}
-
 /** Keeps the last row per key: one upsert statement may not touch a row twice. */
 function lastByKey<T>(rows: readonly T[], key: (r: T) => string): T[] {
   const m = new Map<string, T>();
   for (const r of rows) m.set(key(r), r);
   return [...m.values()];
-}
-
-/**
- * Sends the chunks of a bulk write on one connection without waiting for each reply (pipelined),
- * a turn of the event loop apart: the server executes one while the driver builds the next, and
- * no turn builds more than one. The first failure is thrown once every chunk has answered.
- */
-async function pipelined(rows: Row[], size: number, send: (chunk: Row[]) => Promise<unknown>): Promise<void> {
-  const sent: Promise<unknown>[] = [];
-  for (let i = 0; i < rows.length; i += size) {
-    if (i > 0) await processTurns.next();
-    // `Promise.resolve` calls the query's `then`, which is what sends it.
-    sent.push(Promise.resolve(send(rows.slice(i, i + size))));
-  }
-  const failed = (await Promise.allSettled(sent)).find((r) => r.status === 'rejected');
-  if (failed) throw failed.reason;
-}
-
-/**
- * Runs a bulk write as one statement, or, past {@link MAX_PARAMS}, as several statements
- * pipelined inside one transaction.
- */
-async function bulk(sql: Sql, rows: Row[], columns: number, write: (q: Q, chunk: Row[]) => Promise<unknown>): Promise<void> {
-  if (rows.length === 0) return;
-  const size = Math.max(1, Math.floor(MAX_PARAMS / columns));
-  if (rows.length <= size) {
-    await write(sql, rows);
-    return;
-  }
-  await sql.begin((tx) => pipelined(rows, size, (chunk) => write(tx, chunk)));
 }
 
 function usersRepo(sql: Sql): UsersRepo {
@@ -209,20 +163,18 @@ function tradersRepo(sql: Sql): TradersRepo {
   };
 }
 
+const SAVE_ACTOR_STATES = bulkInsert(
+  'actor_states',
+  [['actor_id', 'text'], ['kind', 'text'], ['status', 'text'], ['state', 'jsonb'], ['updated_at', 'bigint']],
+  `ON CONFLICT (actor_id) DO UPDATE SET kind = EXCLUDED.kind, status = EXCLUDED.status,
+     state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
+);
+
 function actorStatesRepo(sql: Sql): ActorStatesRepo {
   return {
     async saveMany(rows) {
-      const data = lastByKey(rows, (r) => r.actorId).map((r) => ({
-        actor_id: r.actorId,
-        kind: r.kind,
-        status: r.status,
-        state: json(sql, r.state),
-        updated_at: r.updatedAt,
-      }));
-      await bulk(sql, data, 5, (q, chunk) => q`
-        INSERT INTO actor_states ${q(chunk, 'actor_id', 'kind', 'status', 'state', 'updated_at')}
-        ON CONFLICT (actor_id) DO UPDATE SET kind = EXCLUDED.kind, status = EXCLUDED.status,
-          state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`);
+      const data = lastByKey(rows, (r) => r.actorId).map((r) => [r.actorId, r.kind, r.status, r.state, r.updatedAt]);
+      await writeRows(sql, SAVE_ACTOR_STATES, data);
     },
     async list() {
       const rows = parseRows(ActorStateRow, await sql`SELECT * FROM actor_states ORDER BY actor_id`, 'actor_states');
@@ -233,21 +185,22 @@ function actorStatesRepo(sql: Sql): ActorStatesRepo {
   };
 }
 
+const APPEND_EVENTS = bulkInsert('events', [
+  ['at', 'bigint'],
+  ['type', 'text'],
+  ['severity', 'text'],
+  ['trader_id', 'text'],
+  ['manager_id', 'text'],
+  ['actor', 'text'],
+  ['message', 'text'],
+  ['data', 'jsonb'],
+]);
+
 function eventsRepo(sql: Sql): EventsRepo {
   return {
     async appendMany(rows) {
-      const data = rows.map((e) => ({
-        at: e.at,
-        type: e.type,
-        severity: e.severity,
-        trader_id: e.traderId ?? null,
-        manager_id: e.managerId ?? null,
-        actor: e.actor ?? null,
-        message: e.message,
-        data: json(sql, e.data ?? {}),
-      }));
-      await bulk(sql, data, 8, (q, chunk) => q`
-        INSERT INTO events ${q(chunk, 'at', 'type', 'severity', 'trader_id', 'manager_id', 'actor', 'message', 'data')}`);
+      const data = rows.map((e) => [e.at, e.type, e.severity, e.traderId ?? null, e.managerId ?? null, e.actor ?? null, e.message, e.data ?? {}]);
+      await writeRows(sql, APPEND_EVENTS, data);
     },
     /** Newest first; an empty or absent `types` filter means every type. */
     async recent({ limit, traderId, types }) {
@@ -296,7 +249,7 @@ function toStrategyFile(r: ReturnType<typeof StrategyFileRow.parse>): StrategyFi
 function strategiesRepo(sql: Sql): StrategiesRepo {
   return {
     async insertVersion(v) {
-      const row = await sql.begin(async (tx) => {
+      const row = await transaction(sql, async (tx) => {
         // Serializes version numbering per name across connections and nodes.
         await tx`SELECT pg_advisory_xact_lock(${STRATEGY_LOCK}::int, hashtext(${v.name}))`;
         const [existing] = await tx`SELECT * FROM strategy_versions WHERE name = ${v.name} AND hash = ${v.hash}`;
@@ -351,22 +304,26 @@ function toCandle(r: ReturnType<typeof CandleRow.parse>): CandleRecord {
   };
 }
 
+const INSERT_CANDLES = bulkInsert(
+  'candles',
+  [
+    ['symbol', 'text'],
+    ['timeframe', 'text'],
+    ['open_time', 'bigint'],
+    ['open', 'numeric'],
+    ['high', 'numeric'],
+    ['low', 'numeric'],
+    ['close', 'numeric'],
+    ['volume', 'numeric'],
+  ],
+  'ON CONFLICT (symbol, timeframe, open_time) DO NOTHING',
+);
+
 function candlesRepo(sql: Sql): CandlesRepo {
   return {
     async insertMany(rows) {
-      const data = rows.map((c) => ({
-        symbol: c.symbol,
-        timeframe: c.timeframe,
-        open_time: c.openTime,
-        open: c.open,
-        high: c.high,
-        low: c.low,
-        close: c.close,
-        volume: c.volume,
-      }));
-      await bulk(sql, data, 8, (q, chunk) => q`
-        INSERT INTO candles ${q(chunk, 'symbol', 'timeframe', 'open_time', 'open', 'high', 'low', 'close', 'volume')}
-        ON CONFLICT (symbol, timeframe, open_time) DO NOTHING`);
+      const data = rows.map((c) => [c.symbol, c.timeframe, c.openTime, c.open, c.high, c.low, c.close, c.volume]);
+      await writeRows(sql, INSERT_CANDLES, data);
     },
     async range(symbol, timeframe, { until, limit }) {
       const raw = await sql`
@@ -413,66 +370,63 @@ function toOrder(r: ReturnType<typeof OrderRow.parse>): OrderRecord {
   };
 }
 
-const ORDER_COLUMNS = [
-  'client_order_id',
-  'trader_id',
-  'cycle_id',
-  'symbol',
-  'side',
-  'type',
-  'amount',
-  'price',
-  'reduce_only',
-  'stop_loss',
-  'take_profit',
-  'leverage',
-  'status',
-  'exchange_order_id',
-  'filled',
-  'average',
-  'fee',
-  'reason',
-  'created_at',
-  'updated_at',
-] as const;
+const INSERT_PENDING_ORDERS = bulkInsert(
+  'orders',
+  [
+    ['client_order_id', 'text'],
+    ['trader_id', 'text'],
+    ['cycle_id', 'text'],
+    ['symbol', 'text'],
+    ['side', 'text'],
+    ['type', 'text'],
+    ['amount', 'numeric'],
+    ['price', 'numeric'],
+    ['reduce_only', 'boolean'],
+    ['stop_loss', 'numeric'],
+    ['take_profit', 'numeric'],
+    ['leverage', 'integer'],
+    ['status', 'text'],
+    ['exchange_order_id', 'text'],
+    ['filled', 'numeric'],
+    ['average', 'numeric'],
+    ['fee', 'numeric'],
+    ['reason', 'text'],
+    ['created_at', 'bigint'],
+    ['updated_at', 'bigint'],
+  ],
+  'ON CONFLICT (client_order_id) DO NOTHING RETURNING client_order_id',
+);
 
-function orderRow(o: OrderRecord): Row {
-  return {
-    client_order_id: o.clientOrderId,
-    trader_id: o.traderId,
-    cycle_id: o.cycleId,
-    symbol: o.symbol,
-    side: o.side,
-    type: o.type,
-    amount: o.amount,
-    price: o.price ?? null,
-    reduce_only: o.reduceOnly ?? false,
-    stop_loss: o.stopLoss ?? null,
-    take_profit: o.takeProfit ?? null,
-    leverage: o.leverage ?? null,
-    status: o.status,
-    exchange_order_id: o.exchangeOrderId,
-    filled: o.filled,
-    average: o.average,
-    fee: o.fee,
-    reason: o.reason,
-    created_at: o.createdAt,
-    updated_at: o.updatedAt,
-  };
+function orderRow(o: OrderRecord): unknown[] {
+  return [
+    o.clientOrderId,
+    o.traderId,
+    o.cycleId,
+    o.symbol,
+    o.side,
+    o.type,
+    o.amount,
+    o.price ?? null,
+    o.reduceOnly ?? false,
+    o.stopLoss ?? null,
+    o.takeProfit ?? null,
+    o.leverage ?? null,
+    o.status,
+    o.exchangeOrderId,
+    o.filled,
+    o.average,
+    o.fee,
+    o.reason,
+    o.createdAt,
+    o.updatedAt,
+  ];
 }
 
 function ordersRepo(sql: Sql): OrdersRepo {
   return {
     async insertPendingMany(records) {
-      const inserted = new Set<string>();
-      await bulk(sql, records.map(orderRow), ORDER_COLUMNS.length, async (q, chunk) => {
-        const rows = await q<{ client_order_id: string }[]>`
-          INSERT INTO orders ${q(chunk, ...ORDER_COLUMNS)}
-          ON CONFLICT (client_order_id) DO NOTHING
-          RETURNING client_order_id`;
-        for (const r of rows) inserted.add(r.client_order_id);
-      });
-      return inserted;
+      const rows = await writeRows<{ client_order_id: string }>(sql, INSERT_PENDING_ORDERS, records.map(orderRow));
+      return new Set(rows.map((r) => r.client_order_id));
     },
     async updateManyFromVenue(rows) {
       // One UPDATE may not set a row twice from two source rows: keep the last per id.
@@ -584,6 +538,34 @@ interface OrderLookup {
   readonly waiters: { resolve(o: Order | null): void; reject(err: unknown): void }[];
 }
 
+const SAVE_PAPER_ACCOUNTS = bulkInsert(
+  'paper_accounts',
+  [['account_id', 'text'], ['state', 'jsonb'], ['updated_at', 'bigint']],
+  'ON CONFLICT (account_id) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at',
+);
+const SAVE_PAPER_ORDERS = bulkInsert(
+  'paper_orders',
+  [['account_id', 'text'], ['client_order_id', 'text'], ['order_data', 'jsonb']],
+  'ON CONFLICT (account_id, client_order_id) DO UPDATE SET order_data = EXCLUDED.order_data',
+);
+const INSERT_FILLS = bulkInsert(
+  'fills',
+  [
+    ['account_id', 'text'],
+    ['client_order_id', 'text'],
+    ['exchange_order_id', 'text'],
+    ['symbol', 'text'],
+    ['side', 'text'],
+    ['amount', 'numeric'],
+    ['price', 'numeric'],
+    ['fee', 'numeric'],
+    ['realized_pnl', 'numeric'],
+    ['trigger', 'text'],
+    ['at', 'bigint'],
+  ],
+  'ON CONFLICT (account_id, exchange_order_id) DO NOTHING',
+);
+
 function paperRepo(sql: Sql): PaperRepo {
   /** Lookups asked for in this turn of the event loop, keyed account + client id. */
   let lookups: Map<string, OrderLookup> | null = null;
@@ -629,36 +611,23 @@ function paperRepo(sql: Sql): PaperRepo {
       const orders = lastByKey(batch.orders, (o) => `${o.accountId}\u0000${o.order.clientOrderId}`);
       if (accounts.length + orders.length + batch.fills.length === 0) return;
       // Only `tx` inside: on PGlite an outer-`sql` query here would wait for this transaction forever.
-      await sql.begin(async (tx) => {
-        const accountRows = accounts.map((a) => ({ account_id: a.accountId, state: json(tx, a.state), updated_at: a.updatedAt }));
-        await bulk1(tx, accountRows, 3, (chunk) => tx`
-          INSERT INTO paper_accounts ${tx(chunk, 'account_id', 'state', 'updated_at')}
-          ON CONFLICT (account_id) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`);
-        const orderRows = orders.map((o) => ({
-          account_id: o.accountId,
-          client_order_id: o.order.clientOrderId,
-          order_data: json(tx, o.order),
-        }));
-        await bulk1(tx, orderRows, 3, (chunk) => tx`
-          INSERT INTO paper_orders ${tx(chunk, 'account_id', 'client_order_id', 'order_data')}
-          ON CONFLICT (account_id, client_order_id) DO UPDATE SET order_data = EXCLUDED.order_data`);
-        const fillRows = batch.fills.map(({ accountId, fill: f }) => ({
-          account_id: accountId,
-          client_order_id: f.clientOrderId,
-          exchange_order_id: f.orderId,
-          symbol: f.symbol,
-          side: f.side,
-          amount: f.amount,
-          price: f.price,
-          fee: f.fee,
-          realized_pnl: f.realizedPnl,
-          trigger: f.trigger,
-          at: f.timestamp,
-        }));
-        await bulk1(tx, fillRows, 11, (chunk) => tx`
-          INSERT INTO fills ${tx(chunk, 'account_id', 'client_order_id', 'exchange_order_id', 'symbol', 'side', 'amount',
-            'price', 'fee', 'realized_pnl', 'trigger', 'at')}
-          ON CONFLICT (account_id, exchange_order_id) DO NOTHING`);
+      await transaction(sql, async (tx) => {
+        await writeRowsIn(tx, SAVE_PAPER_ACCOUNTS, accounts.map((a) => [a.accountId, a.state, a.updatedAt]));
+        await writeRowsIn(tx, SAVE_PAPER_ORDERS, orders.map((o) => [o.accountId, o.order.clientOrderId, o.order]));
+        const fills = batch.fills.map(({ accountId, fill: f }) => [
+          accountId,
+          f.clientOrderId,
+          f.orderId,
+          f.symbol,
+          f.side,
+          f.amount,
+          f.price,
+          f.fee,
+          f.realizedPnl,
+          f.trigger,
+          f.timestamp,
+        ]);
+        await writeRowsIn(tx, INSERT_FILLS, fills);
       });
     },
     async loadAccounts() {
@@ -679,11 +648,6 @@ function paperRepo(sql: Sql): PaperRepo {
   };
 }
 
-/** Chunked bulk write inside an open transaction, pipelined. */
-async function bulk1(tx: Tx, rows: Row[], columns: number, write: (chunk: Row[]) => Promise<unknown>): Promise<void> {
-  await pipelined(rows, Math.max(1, Math.floor(MAX_PARAMS / columns)), write);
-}
-
 function toCycle(r: ReturnType<typeof CycleRow.parse>): CycleRecord {
   return {
     cycleId: r.cycle_id,
@@ -701,30 +665,46 @@ function toCycle(r: ReturnType<typeof CycleRow.parse>): CycleRecord {
   };
 }
 
+const UPSERT_CYCLES = bulkInsert(
+  'cycles',
+  [
+    ['cycle_id', 'text'],
+    ['trader_id', 'text'],
+    ['strategy_ref', 'text'],
+    ['params', 'jsonb'],
+    ['candle_from', 'bigint'],
+    ['candle_to', 'bigint'],
+    ['targets', 'jsonb?'],
+    ['plan', 'jsonb?'],
+    ['status', 'text'],
+    ['error', 'text'],
+    ['started_at', 'bigint'],
+    ['finished_at', 'bigint'],
+  ],
+  `ON CONFLICT (cycle_id) DO UPDATE SET trader_id = EXCLUDED.trader_id, strategy_ref = EXCLUDED.strategy_ref,
+     params = EXCLUDED.params, candle_from = EXCLUDED.candle_from, candle_to = EXCLUDED.candle_to,
+     targets = EXCLUDED.targets, plan = EXCLUDED.plan, status = EXCLUDED.status, error = EXCLUDED.error,
+     started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at`,
+);
+
 function cyclesRepo(sql: Sql): CyclesRepo {
   return {
     async upsertMany(rows) {
-      const data = lastByKey(rows, (c) => c.cycleId).map((c) => ({
-        cycle_id: c.cycleId,
-        trader_id: c.traderId,
-        strategy_ref: c.strategyRef,
-        params: json(sql, c.params),
-        candle_from: c.candleFrom,
-        candle_to: c.candleTo,
-        targets: jsonOrNull(sql, c.targets),
-        plan: jsonOrNull(sql, c.plan),
-        status: c.status,
-        error: c.error,
-        started_at: c.startedAt,
-        finished_at: c.finishedAt,
-      }));
-      await bulk(sql, data, 12, (q, chunk) => q`
-        INSERT INTO cycles ${q(chunk, 'cycle_id', 'trader_id', 'strategy_ref', 'params', 'candle_from', 'candle_to',
-          'targets', 'plan', 'status', 'error', 'started_at', 'finished_at')}
-        ON CONFLICT (cycle_id) DO UPDATE SET trader_id = EXCLUDED.trader_id, strategy_ref = EXCLUDED.strategy_ref,
-          params = EXCLUDED.params, candle_from = EXCLUDED.candle_from, candle_to = EXCLUDED.candle_to,
-          targets = EXCLUDED.targets, plan = EXCLUDED.plan, status = EXCLUDED.status, error = EXCLUDED.error,
-          started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at`);
+      const data = lastByKey(rows, (c) => c.cycleId).map((c) => [
+        c.cycleId,
+        c.traderId,
+        c.strategyRef,
+        c.params,
+        c.candleFrom,
+        c.candleTo,
+        c.targets ?? null,
+        c.plan ?? null,
+        c.status,
+        c.error,
+        c.startedAt,
+        c.finishedAt,
+      ]);
+      await writeRows(sql, UPSERT_CYCLES, data);
     },
     async recentForTrader(traderId, limit) {
       const raw = await sql`
@@ -742,24 +722,37 @@ function toMetric(r: ReturnType<typeof MetricRow.parse>): MetricRecord {
   return { scope: r.scope, scopeId: r.scope_id, at: r.at, pv: r.pv, roe: r.roe, upnl: r.upnl, sharpe: r.sharpe, mdd: r.mdd };
 }
 
+const INSERT_METRICS = bulkInsert(
+  'metrics',
+  [
+    ['scope', 'text'],
+    ['scope_id', 'text'],
+    ['at', 'bigint'],
+    ['pv', 'numeric'],
+    ['roe', 'double precision'],
+    ['upnl', 'numeric'],
+    ['sharpe', 'double precision'],
+    ['mdd', 'double precision'],
+  ],
+  `ON CONFLICT (scope, scope_id, at) DO UPDATE SET pv = EXCLUDED.pv, roe = EXCLUDED.roe, upnl = EXCLUDED.upnl,
+     sharpe = EXCLUDED.sharpe, mdd = EXCLUDED.mdd`,
+);
+
 function metricsRepo(sql: Sql): MetricsRepo {
   return {
     /** A recomputed point (same scope, id and time) replaces the stored one. */
     async insertMany(rows) {
-      const data = lastByKey(rows, (m) => `${m.scope}\u0000${m.scopeId}\u0000${m.at}`).map((m) => ({
-        scope: m.scope,
-        scope_id: m.scopeId,
-        at: m.at,
-        pv: m.pv,
-        roe: m.roe,
-        upnl: m.upnl,
-        sharpe: m.sharpe,
-        mdd: m.mdd,
-      }));
-      await bulk(sql, data, 8, (q, chunk) => q`
-        INSERT INTO metrics ${q(chunk, 'scope', 'scope_id', 'at', 'pv', 'roe', 'upnl', 'sharpe', 'mdd')}
-        ON CONFLICT (scope, scope_id, at) DO UPDATE SET pv = EXCLUDED.pv, roe = EXCLUDED.roe, upnl = EXCLUDED.upnl,
-          sharpe = EXCLUDED.sharpe, mdd = EXCLUDED.mdd`);
+      const data = lastByKey(rows, (m) => `${m.scope}\u0000${m.scopeId}\u0000${m.at}`).map((m) => [
+        m.scope,
+        m.scopeId,
+        m.at,
+        m.pv,
+        m.roe,
+        m.upnl,
+        m.sharpe,
+        m.mdd,
+      ]);
+      await writeRows(sql, INSERT_METRICS, data);
     },
     async latest(scope) {
       const raw = await sql`

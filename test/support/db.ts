@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { createStore, migrate, openDatabase, type Sql, type Store } from '../../runtime/store/index.ts';
+import { clientTypes, createStore, migrate, openDatabase, type Sql, type Store } from '../../runtime/store/index.ts';
 
 /** A database engine the DB tests run on. */
 export type DbTargetName = 'pglite' | 'postgres';
@@ -97,6 +97,16 @@ export async function openPglite(dataDir: string): Promise<{ sql: Sql; store: St
   const db = await openDatabase({ dataDir, template: await pgliteTemplate() });
   await migrate(db.sql);
   return { sql: db.sql, store: createStore(db.sql, db.close), close: db.close };
+}
+
+/**
+ * A client of one connection on `db`, so every query of a test shares one pipeline (as on PGlite,
+ * whose own client already has a single connection) and one session's prepared statements.
+ */
+export function oneConnection(db: FreshDatabase): { readonly sql: Sql; end(): Promise<void> } {
+  if (db.databaseUrl === undefined) return { sql: db.sql, end: async () => {} };
+  const sql = postgres(db.databaseUrl, { max: 1, types: clientTypes, onnotice: () => {} }) as unknown as Sql;
+  return { sql, end: () => sql.end() };
 }
 
 /**

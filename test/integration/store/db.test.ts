@@ -12,8 +12,10 @@ import {
   openDatabase,
   openStore,
   readMigrations,
+  transaction,
+  type Sql,
 } from '../../../runtime/store/index.ts';
-import { dbTargets, freshDatabase, openPglite, tempDataDir, type FreshDatabase } from '../../support/db.ts';
+import { dbTargets, freshDatabase, oneConnection, openPglite, tempDataDir, type FreshDatabase } from '../../support/db.ts';
 import { aCandle } from './builders.ts';
 
 const HOLDER = fileURLToPath(new URL('./fixtures/hold-pglite.ts', import.meta.url));
@@ -209,5 +211,64 @@ describe.each(dbTargets())('migrations on $name', (target) => {
     writeFileSync(join(dir, '9030_a.sql'), 'SELECT 1;');
     writeFileSync(join(dir, '9030_b.sql'), 'SELECT 1;');
     await expect(migrate(db.sql, dir)).rejects.toThrow('two migrations share version 9030: 9030_a.sql, 9030_b.sql');
+  });
+});
+
+describe.each(dbTargets())('transactions on $name', (target) => {
+  let db: FreshDatabase;
+  let conn: ReturnType<typeof oneConnection>;
+  let client: Sql;
+  beforeAll(async () => {
+    db = await freshDatabase(target);
+    // One connection, as on PGlite: every query of the test shares its pipeline.
+    conn = oneConnection(db);
+    client = conn.sql;
+    await client`CREATE TABLE tx_probe (id INT NOT NULL)`;
+  });
+  afterAll(async () => {
+    await conn?.end();
+    await db?.cleanup();
+  });
+
+  it('starts behind a full pipeline on its connection and commits (the driver’s own begin crashes there)', async () => {
+    // postgres.js pipelines up to 100 queries on a connection; the transaction is queued behind
+    // 95–105 of them, so one of these rounds puts its BEGIN exactly at the limit.
+    for (let ahead = 95; ahead <= 105; ahead++) {
+      const before = Array.from({ length: ahead }, (_, i) => client`SELECT ${i}::int AS i`.execute());
+      const done = transaction(client, async (tx) => {
+        await tx`INSERT INTO tx_probe (id) VALUES (${ahead})`;
+        return ahead;
+      });
+      const after = Array.from({ length: 20 }, (_, i) => client`SELECT ${i}::int AS i`.execute());
+      expect(await done).toBe(ahead);
+      expect((await Promise.all([...before, ...after])).map((r) => r[0]?.['i'])).toEqual([
+        ...Array.from({ length: ahead }, (_, i) => i),
+        ...Array.from({ length: 20 }, (_, i) => i),
+      ]);
+    }
+    const rows = await client<{ id: number }[]>`SELECT id FROM tx_probe ORDER BY id`;
+    expect(rows.map((r) => r.id)).toEqual(Array.from({ length: 11 }, (_, i) => 95 + i));
+  });
+
+  it('rolls back what a failing transaction wrote and leaves the connection outside any transaction', async () => {
+    await expect(
+      transaction(client, async (tx) => {
+        await tx`INSERT INTO tx_probe (id) VALUES (-1)`;
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    // A statement that fails inside: the database's reason comes out, nothing stays.
+    await expect(
+      transaction(client, async (tx) => {
+        await tx`INSERT INTO tx_probe (id) VALUES (-2)`;
+        await tx`INSERT INTO tx_probe (id) VALUES (NULL)`;
+      }),
+    ).rejects.toThrow(/null value/);
+    expect(await client`SELECT id FROM tx_probe WHERE id < 0`).toEqual([]);
+    // Outside a transaction, now() moves from one statement to the next; inside one it would not.
+    const [a] = await client<{ t: string }[]>`SELECT now()::text AS t`;
+    await new Promise((r) => setTimeout(r, 5));
+    const [b] = await client<{ t: string }[]>`SELECT now()::text AS t`;
+    expect(b?.t).not.toBe(a?.t);
   });
 });
