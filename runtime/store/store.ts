@@ -63,6 +63,19 @@ function json(q: Q, value: unknown): postgres.Parameter {
   return q.json(value as postgres.JSONValue);
 }
 
+/**
+ * Freezes parsed JSON all the way down. A trader's params are shared by everything that reads the
+ * record (views, cycles, the strategy pool, which keeps each frozen object's JSON), so none may
+ * change them in place; an edit stores and reloads a new record.
+ */
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
 /** Keeps the last row per key: one upsert statement may not touch a row twice. */
 function lastByKey<T>(rows: readonly T[], key: (r: T) => string): T[] {
   const m = new Map<string, T>();
@@ -120,7 +133,7 @@ function toTrader(r: ReturnType<typeof TraderRow.parse>): TraderRecord {
     name: r.name,
     strategyName: r.strategy_name,
     strategyVersion: r.strategy_version,
-    params: r.params,
+    params: deepFreeze(r.params),
     venue: r.venue,
     accountId: r.account_id,
     initialCapital: r.initial_capital,

@@ -481,7 +481,39 @@ export function createStrategyPool(opts: StrategyPoolOptions): StrategyPool {
   };
 }
 
-function paramsJson(params: unknown): { ok: true; key: string } | { ok: false; error: string } {
+type ParamsJson = { readonly ok: true; readonly key: string } | { readonly ok: false; readonly error: string };
+
+/**
+ * The JSON of params objects that cannot change: deep-frozen plain data, as the store hands out
+ * every trader's params. A wave serializes each trader's params again otherwise (a third of the
+ * main thread's share of a batch). Anything else is serialized on every call.
+ */
+const frozenParams = new WeakMap<object, ParamsJson>();
+const MAX_FROZEN_DEPTH = 16;
+
+function paramsJson(params: unknown): ParamsJson {
+  if (typeof params !== 'object' || params === null || !Object.isFrozen(params)) return serializeParams(params);
+  const known = frozenParams.get(params);
+  if (known) return known;
+  const json = serializeParams(params);
+  if (json.ok && frozenData(params, 0)) frozenParams.set(params, json);
+  return json;
+}
+
+/** Frozen plain objects and arrays of data properties all the way down: their JSON cannot change. */
+function frozenData(v: unknown, depth: number): boolean {
+  if (typeof v !== 'object' || v === null) return typeof v !== 'function';
+  if (depth > MAX_FROZEN_DEPTH || !Object.isFrozen(v)) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return false;
+  for (const key of Reflect.ownKeys(v)) {
+    const d = Object.getOwnPropertyDescriptor(v, key);
+    if (!d || !('value' in d) || !frozenData(d.value, depth + 1)) return false;
+  }
+  return true;
+}
+
+function serializeParams(params: unknown): ParamsJson {
   // Params are JSON by contract (stored as JSONB); the JSON text is also the dedup and cache key.
   let key: unknown;
   try {

@@ -56,6 +56,13 @@ describe.each(dbTargets())('store repositories on $name', (target) => {
     await store.traders.assignStrategy(Ids.trader('t-1'), 'momentum', 4, { lookback: 30 }, 1_700_000_009_999);
     const t = await store.traders.get(Ids.trader('t-1'));
     expect(t).toMatchObject({ strategyName: 'momentum', strategyVersion: 4, params: { lookback: 30 }, updatedAt: 1_700_000_009_999 });
+    // Shared by everything that reads the record: frozen, nested values included.
+    await store.traders.assignStrategy(Ids.trader('t-1'), 'momentum', 4, { lookback: 30, legs: [{ w: 1 }] }, 1_700_000_010_000);
+    const params = (await store.traders.get(Ids.trader('t-1')))!.params as { legs: { w: number }[] };
+    expect([Object.isFrozen(params), Object.isFrozen(params.legs), Object.isFrozen(params.legs[0])]).toEqual([true, true, true]);
+    expect(() => {
+      params.legs[0]!.w = 2;
+    }).toThrow(TypeError);
     await expect(store.traders.assignStrategy(Ids.trader('t-ghost'), 'x', 1, {}, 1)).rejects.toThrow(
       'cannot assign a strategy to unknown trader t-ghost',
     );

@@ -63,6 +63,31 @@ describe('strategy pool', () => {
     expect(results.get('defaults')).toEqual(failure('compute threw RangeError: boom'));
   });
 
+  it('reads params anew unless they cannot change (deep-frozen data)', async () => {
+    const throwsV = { ref: 'throws@1', compiled: code['throws.ts']! };
+    const outcome = async (params: Record<string, unknown>) => (await pool.computeBatch(throwsV, [item('t', { params })])).get('t');
+    const fine = { ok: true, targets: { BTCUSDT: { weight: 0.25 } }, candleFrom: null, candleTo: null };
+    // A plain object edited between batches.
+    const mutable: Record<string, unknown> = { fail: false };
+    expect(await outcome(mutable)).toEqual(fine);
+    mutable['fail'] = true;
+    expect(await outcome(mutable)).toEqual(failure('compute threw RangeError: boom'));
+    // Frozen, but a getter: its value can still change.
+    let flag = false;
+    const withGetter = Object.freeze({
+      get fail() {
+        return flag;
+      },
+    });
+    expect(await outcome(withGetter)).toEqual(fine);
+    flag = true;
+    expect(await outcome(withGetter)).toEqual(failure('compute threw RangeError: boom'));
+    // Deep-frozen data: the same params every time.
+    const frozen = Object.freeze({ fail: true });
+    expect(await outcome(frozen)).toEqual(failure('compute threw RangeError: boom'));
+    expect(await outcome(frozen)).toEqual(failure('compute threw RangeError: boom'));
+  });
+
   it('rejects invalid output with an exact message', async () => {
     const run = async (f: string) => (await pool.computeBatch({ ref: `${f}@1`, compiled: code[f]! }, [item('t', { now: NOW })])).get('t');
     expect(await run('bad-output-nan.ts')).toEqual(failure('BTCUSDT.weight: must be a finite number in [-1, 1], got NaN'));
