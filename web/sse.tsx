@@ -22,6 +22,7 @@ import { statusFor } from './scope.ts';
 import type { AppEnv, ResolvedDeps } from './types.ts';
 import { BOT_SUMMARY_ID, BotSummary } from './views/bot-detail.tsx';
 import { BOTS_BODY_ID, BotRowView, BotsBody, MANAGERS_BODY_ID, ManagersBody, botRowId } from './views/bots.tsx';
+import { SESSION_ENDED_EVENT } from './views/layout.tsx';
 import { Partial } from './views/partial.tsx';
 import { STATUS_BAR_ID, StatusBar } from './views/status-bar.tsx';
 import { STRATEGIES_CONTENT_ID, StrategiesContent } from './views/strategies.tsx';
@@ -262,7 +263,10 @@ function viewRefusal(deps: ResolvedDeps, view: LiveView, access: Access): { stat
   }
 }
 
-/** The `/events` route; a stream ends when its session is revoked (sign-out, Force Logout) or expires. */
+/**
+ * The `/events` route; a stream ends when its session is revoked (sign-out, Force Logout,
+ * suspension) or expires, with a last `session-ended` event.
+ */
 export function liveRoutes(deps: ResolvedDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/events', (c) => {
@@ -297,19 +301,19 @@ export function liveRoutes(deps: ResolvedDeps): Hono<AppEnv> {
           }
         });
         feed.start();
-        await new Promise<void>((resolve) => {
-          if (stream.aborted || stream.closed) return resolve();
-          stream.onAbort(resolve);
-          c.req.raw.signal.addEventListener('abort', () => resolve(), { once: true });
+        const end = await new Promise<'gone' | 'session-ended'>((resolve) => {
+          if (stream.aborted || stream.closed) return resolve('gone');
+          stream.onAbort(() => resolve('gone'));
+          c.req.raw.signal.addEventListener('abort', () => resolve('gone'), { once: true });
           if (sessionId) {
             unwatch = deps.accounts.onSessionsRevoked((ids) => {
-              if (ids.includes(sessionId)) resolve();
+              if (ids.includes(sessionId)) resolve('session-ended');
             });
             // Another node may revoke it, or it may expire: look again at every heartbeat.
             check = setInterval(() => {
               deps.accounts.isSessionActive(sessionId).then(
                 (alive) => {
-                  if (!alive) resolve();
+                  if (!alive) resolve('session-ended');
                 },
                 (err: unknown) => deps.log.warn({ err: errorMessage(err) }, 'live stream session check failed'),
               );
@@ -317,6 +321,11 @@ export function liveRoutes(deps: ResolvedDeps): Hono<AppEnv> {
             check.unref?.();
           }
         });
+        // The page is told, so it goes to sign-in instead of reconnecting into a 401 (`app.js`).
+        if (end === 'session-ended' && !stream.aborted && !stream.closed) {
+          feed.close();
+          await stream.writeSSE({ event: SESSION_ENDED_EVENT, data: 'Your session has ended. Sign in again.' });
+        }
       } catch (err) {
         deps.log.error({ err: errorMessage(err) }, 'live stream failed');
       } finally {

@@ -144,9 +144,10 @@ describe.skipIf(!run)('users, security and risk in Chromium against the real run
     expect(view('t-0003').status).toBe('running');
     await op.screenshot({ path: `${SHOTS}/admin-user-suspended.png`, fullPage: true });
 
-    // Alice's session is over, and she cannot sign in again.
-    await alice.goto(`${server.url}/bots`);
-    expect(new URL(alice.url()).pathname).toBe('/sign-in');
+    // Alice's session is over: her open page goes to sign-in by itself, to come back to /bots,
+    // and she cannot sign in again.
+    await alice.waitForURL((u) => u.pathname === '/sign-in', { timeout: 10_000 });
+    expect(new URL(alice.url()).searchParams.get('next')).toBe('/bots');
     await alice.locator('input[name="email"]').fill('alice@example.com');
     await alice.locator('input[name="password"]').fill(TEST_PASSWORD);
     await Promise.all([alice.waitForLoadState('load'), alice.locator('#sign-in-submit').click()]);

@@ -1,6 +1,6 @@
 /* Fleet Console behaviour that HTML alone cannot express. Served as a file: the CSP forbids
    inline scripts. Dialogs open and close here; htmx does every request. */
-/* global document, Element, HTMLFormElement, HTMLDialogElement, HTMLMetaElement */
+/* global document, window, Element, HTMLFormElement, HTMLDialogElement, HTMLMetaElement */
 (function () {
   'use strict';
 
@@ -64,8 +64,19 @@
   document.addEventListener('htmx:sse:after:connection', function (event) {
     setLive(event, 'on');
   });
+  // A session that ended (signed out elsewhere, forced out, suspended, expired) goes to sign-in,
+  // back to this page afterwards: told by the stream's last event, or refused on a reconnect.
+  function toSignIn() {
+    var here = window.location.pathname + window.location.search;
+    window.location.assign('/sign-in?next=' + encodeURIComponent(here));
+  }
+  document.addEventListener('session-ended', function (event) {
+    setLive(event, 'ended');
+    toSignIn();
+  });
   document.addEventListener('htmx:sse:error', function (event) {
     setLive(event, 'lost');
+    if (event.detail && event.detail.status === 401) toSignIn();
   });
   document.addEventListener('htmx:sse:close', function (event) {
     setLive(event, 'lost');

@@ -10,6 +10,9 @@ import { formatDuration } from '../format.ts';
 import { CsrfField } from './components.tsx';
 import { PlatformDialogs, StatusBar } from './status-bar.tsx';
 
+/** The live stream's last event when its session is over: `#live` closes on it, `app.js` goes to sign-in. */
+export const SESSION_ENDED_EVENT = 'session-ended';
+
 /** The navigation entries; `active` highlights one. */
 export type NavKey = 'bots' | 'users' | 'strategies' | 'events' | 'risk' | 'security' | 'health' | 'account' | 'none';
 
@@ -93,7 +96,15 @@ export const Layout: FC<LayoutProps> = ({ title, active, status, liveUrl, uptime
           <div class="sidenav-foot">
             <UserBox access={access} />
             {liveUrl ? (
-              <div id="live" class="live" hx-sse:connect={liveUrl} hx-swap="none" data-live="connecting" title="Live updates">
+              <div
+                id="live"
+                class="live"
+                hx-sse:connect={liveUrl}
+                hx-sse:close={SESSION_ENDED_EVENT}
+                hx-swap="none"
+                data-live="connecting"
+                title="Live updates"
+              >
                 <span class="live-dot"></span>
                 <span class="live-label">live</span>
               </div>

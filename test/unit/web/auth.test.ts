@@ -337,7 +337,7 @@ describe('sessions over HTTP', () => {
     expect(res.headers.get('set-cookie')).toContain('Max-Age=0');
   });
 
-  it("Force Logout ends every session of the user and closes their live stream, audited", async () => {
+  it("Force Logout ends every session of the user and closes their live stream with a last session-ended event, audited", async () => {
     const { raw, as, t } = setup();
     const viewer = await as('viewer').session();
     const other = await signInAs(t, 'viewer');
@@ -350,6 +350,9 @@ describe('sessions over HTTP', () => {
     expect(res.status).toBe(303);
     expect((await raw.request('/bots', { headers: { Cookie: viewer.cookie } })).status).toBe(302);
     expect((await raw.request('/bots', { headers: { Cookie: other.cookie } })).status).toBe(302);
+    // The page is told (it goes to sign-in), then the stream ends.
+    const last = await readUntil(reader, (text) => text.includes('event: session-ended\n'));
+    expect(last).toMatch(/event: session-ended\ndata: Your session has ended\. Sign in again\.\n\n$/);
     expect(await reader.read()).toMatchObject({ done: true });
     expect((await t.accounts.store.audit.list({ limit: 1 }))[0]).toMatchObject({
       action: 'user.force_logout',
