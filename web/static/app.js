@@ -66,7 +66,14 @@
   });
   // A session that ended (signed out elsewhere, forced out, suspended, expired) goes to sign-in,
   // back to this page afterwards: told by the stream's last event, or refused on a reconnect.
+  // Not while the page is already leaving (its own sign-out, a link): that navigation would be
+  // cut short. A navigation that left the page here after all (a download) stops counting.
+  var leavingSince = 0;
+  window.addEventListener('beforeunload', function () {
+    leavingSince = Date.now();
+  });
   function toSignIn() {
+    if (Date.now() - leavingSince < 5000) return;
     var here = window.location.pathname + window.location.search;
     window.location.assign('/sign-in?next=' + encodeURIComponent(here));
   }
