@@ -148,6 +148,7 @@ describe.skipIf(!run)('users, security and risk in Chromium against the real run
     // and she cannot sign in again.
     await alice.waitForURL((u) => u.pathname === '/sign-in', { timeout: 10_000 });
     expect(new URL(alice.url()).searchParams.get('next')).toBe('/bots');
+    expect(await alice.locator('#sign-in-error-info').textContent()).toBe('Your session has ended. Sign in again to go on.');
     await alice.locator('input[name="email"]').fill('alice@example.com');
     await alice.locator('input[name="password"]').fill(TEST_PASSWORD);
     await Promise.all([alice.waitForLoadState('load'), alice.locator('#sign-in-submit').click()]);

@@ -41,6 +41,8 @@ const codeForm = z.object({
 });
 
 const nextQuery = z.object({ next: nextField });
+/** `ended=1`: the console sent an open page here because its session ended (`app.js`). */
+const signInQuery = nextQuery.extend({ ended: z.literal('1').optional().catch(undefined) });
 
 const REFUSAL_STATUS: Record<SignInRefusal | 'expired', Status> = {
   invalid: 401,
@@ -67,11 +69,12 @@ export function authRoutes(deps: ResolvedDeps): Hono<AppEnv> {
   const client = (c: Context<AppEnv>) => ({ ip: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? '' });
 
   app.get('/sign-in', (c) => {
-    const q = parseQuery(c, nextQuery);
+    const q = parseQuery(c, signInQuery);
     const next = safeNext(q.ok ? q.data.next : undefined);
     const auth = authOf(c);
     if (auth && !auth.pending) return c.redirect(next, 302);
-    return sendBarePage(c, 'Sign in', <SignInPage next={next} />);
+    const info = q.ok && q.data.ended ? 'Your session has ended. Sign in again to go on.' : undefined;
+    return sendBarePage(c, 'Sign in', <SignInPage next={next} info={info} />);
   });
 
   app.post('/sign-in', async (c) => {

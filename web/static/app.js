@@ -75,7 +75,7 @@
   function toSignIn() {
     if (Date.now() - leavingSince < 5000) return;
     var here = window.location.pathname + window.location.search;
-    window.location.assign('/sign-in?next=' + encodeURIComponent(here));
+    window.location.assign('/sign-in?ended=1&next=' + encodeURIComponent(here));
   }
   document.addEventListener('session-ended', function (event) {
     setLive(event, 'ended');

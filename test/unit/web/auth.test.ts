@@ -48,6 +48,20 @@ describe('without a session', () => {
     expect(html).toContain('name="next" value="/strategies"');
     expect(html).not.toContain('id="status-bar"');
     expect(html).not.toContain('Portfolio value');
+    expect(html).not.toContain('Your session has ended');
+  });
+
+  it('says why when an open page was sent here because its session ended', async () => {
+    const { raw } = setup();
+    const html = await (await raw.request('/sign-in?ended=1&next=%2Fbots')).text();
+    expect(html).toContain('Your session has ended. Sign in again to go on.');
+    expect(html).toContain('name="next" value="/bots"');
+    // Any other value is not a reason to show it, and costs nothing else.
+    const odd = await raw.request('/sign-in?ended=yes&next=%2Fbots');
+    expect(odd.status).toBe(200);
+    const oddHtml = await odd.text();
+    expect(oddHtml).not.toContain('Your session has ended');
+    expect(oddHtml).toContain('name="next" value="/bots"');
   });
 });
 
