@@ -56,6 +56,7 @@ import type {
 } from './types.ts';
 
 type Q = Sql | TxSql;
+
 /** Advisory-lock namespace for assigning strategy versions (first key of the two-int form). */
 const STRATEGY_LOCK = 0x73747261;
 

@@ -100,13 +100,24 @@ export async function openPglite(dataDir: string): Promise<{ sql: Sql; store: St
 }
 
 /**
- * A client of one connection on `db`, so every query of a test shares one pipeline (as on PGlite,
- * whose own client already has a single connection) and one session's prepared statements.
+ * A fresh database (see {@link freshDatabase}) reached through a client of one connection, so
+ * every query of a test shares one pipeline (as on PGlite, whose own client already has a single
+ * connection) and one session's prepared statements. `cleanup` ends the client and the database.
  */
-export function oneConnection(db: FreshDatabase): { readonly sql: Sql; end(): Promise<void> } {
-  if (db.databaseUrl === undefined) return { sql: db.sql, end: async () => {} };
+export async function freshDatabaseOnOneConnection(target: DbTarget): Promise<{ readonly sql: Sql; cleanup(): Promise<void> }> {
+  const db = await freshDatabase(target);
+  if (db.databaseUrl === undefined) return { sql: db.sql, cleanup: db.cleanup };
   const sql = postgres(db.databaseUrl, { max: 1, types: clientTypes, onnotice: () => {} }) as unknown as Sql;
-  return { sql, end: () => sql.end() };
+  return {
+    sql,
+    cleanup: async () => {
+      try {
+        await sql.end();
+      } finally {
+        await db.cleanup();
+      }
+    },
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bulkInsert, MAX_CELLS, writeRows } from '../../../runtime/store/bulk.ts';
 import type { Sql } from '../../../runtime/store/index.ts';
-import { dbTargets, freshDatabase, oneConnection, type FreshDatabase } from '../../support/db.ts';
+import { dbTargets, freshDatabaseOnOneConnection } from '../../support/db.ts';
 
 const PROBE = bulkInsert(
   'bulk_probe',
@@ -18,22 +18,17 @@ const PROBE = bulkInsert(
 );
 
 describe.each(dbTargets())('bulk writes on $name', (target) => {
-  let db: FreshDatabase;
-  let conn: ReturnType<typeof oneConnection>;
+  let db: Awaited<ReturnType<typeof freshDatabaseOnOneConnection>>;
   let client: Sql;
   beforeAll(async () => {
-    db = await freshDatabase(target);
     // One connection, so its prepared statements can be counted.
-    conn = oneConnection(db);
-    client = conn.sql;
+    db = await freshDatabaseOnOneConnection(target);
+    client = db.sql;
     await client`CREATE TABLE bulk_probe (
       id BIGINT PRIMARY KEY, label TEXT NOT NULL, amount NUMERIC, ratio DOUBLE PRECISION, flag BOOLEAN NOT NULL,
       doc JSONB NOT NULL, extra JSONB)`;
   });
-  afterAll(async () => {
-    await conn?.end();
-    await db?.cleanup();
-  });
+  afterAll(() => db?.cleanup());
 
   type Over = Partial<Record<'label' | 'amount' | 'ratio' | 'doc' | 'extra', unknown>>;
   const pick = (over: Over, key: keyof Over, fallback: unknown): unknown => (key in over ? over[key] : fallback);

@@ -15,7 +15,7 @@ import {
   transaction,
   type Sql,
 } from '../../../runtime/store/index.ts';
-import { dbTargets, freshDatabase, oneConnection, openPglite, tempDataDir, type FreshDatabase } from '../../support/db.ts';
+import { dbTargets, freshDatabase, freshDatabaseOnOneConnection, openPglite, tempDataDir, type FreshDatabase } from '../../support/db.ts';
 import { aCandle } from './builders.ts';
 
 const HOLDER = fileURLToPath(new URL('./fixtures/hold-pglite.ts', import.meta.url));
@@ -215,20 +215,15 @@ describe.each(dbTargets())('migrations on $name', (target) => {
 });
 
 describe.each(dbTargets())('transactions on $name', (target) => {
-  let db: FreshDatabase;
-  let conn: ReturnType<typeof oneConnection>;
+  let db: Awaited<ReturnType<typeof freshDatabaseOnOneConnection>>;
   let client: Sql;
   beforeAll(async () => {
-    db = await freshDatabase(target);
     // One connection, as on PGlite: every query of the test shares its pipeline.
-    conn = oneConnection(db);
-    client = conn.sql;
+    db = await freshDatabaseOnOneConnection(target);
+    client = db.sql;
     await client`CREATE TABLE tx_probe (id INT NOT NULL)`;
   });
-  afterAll(async () => {
-    await conn?.end();
-    await db?.cleanup();
-  });
+  afterAll(() => db?.cleanup());
 
   it('starts behind a full pipeline on its connection and commits (the driver’s own begin crashes there)', async () => {
     // postgres.js pipelines up to 100 queries on a connection; the transaction is queued behind
