@@ -40,13 +40,17 @@ const TRADERS: readonly DemoTrader[] = [
   { name: 'Dave momentum slow', user: 'u-dave', manager: 'm-beta', strategy: 'momentum', params: { lookback: 40 }, leverage: 2, capital: '10000' },
 ];
 
-/** Creates the demo fleet unless traders exist; returns the traders created. */
+/**
+ * Creates the demo fleet unless traders exist; returns the traders created. `existing` is the
+ * trader count when the caller has already read it (a node's boot has: no second full read).
+ */
 export async function seedDemoFleet(
   store: Store,
   clock: Clock,
   latest: (name: string) => StrategyVersionRecord | undefined,
+  existing?: number,
 ): Promise<TraderRecord[]> {
-  if ((await store.traders.list()).length > 0) return [];
+  if ((existing ?? (await store.traders.list()).length) > 0) return [];
   const now = clock.now();
   for (const u of USERS) await store.users.upsert({ ...u, createdAt: now });
   for (const m of MANAGERS) await store.managers.upsert({ ...m, createdAt: now });

@@ -330,9 +330,14 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
   await registry.scan();
   registry.watch();
 
+  // Read once for the seed's emptiness check and the boot (again only after a seed created some).
+  let bootTraders = await store.traders.list();
   if (config.demoFleet) {
-    const created = await seedDemoFleet(store, clock, (n) => registry.latest(n));
-    if (created.length) log.info({ traders: created.length }, 'demo fleet created');
+    const created = await seedDemoFleet(store, clock, (n) => registry.latest(n), bootTraders.length);
+    if (created.length) {
+      log.info({ traders: created.length }, 'demo fleet created');
+      bootTraders = await store.traders.list();
+    }
   }
   await ensureDemoAccounts({
     accounts,
@@ -345,7 +350,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
 
   const gate = createOrderGate();
   const managerRecords = await store.managers.list();
-  const traderRecords = new Map((await store.traders.list()).map((t) => [t.id as string, t]));
+  const traderRecords = new Map(bootTraders.map((t) => [t.id as string, t]));
   const persisted = new Map((await store.actorStates.list()).map((s) => [s.actorId, s]));
   const firstLoad = new Set(traderRecords.keys());
   for (const t of traderRecords.values()) {
