@@ -38,6 +38,40 @@ export function formatAmount(value: string | null | undefined): string {
   return (negative ? '-' : '') + groupThousands(intPart ?? '0') + (frac ? `.${frac}` : '');
 }
 
+/** Significant digits a price is shown with when it has more (an average entry, a fill average). */
+export const PRICE_DIGITS = 8;
+
+/**
+ * Formats a price for a table: as given when it has at most {@link PRICE_DIGITS} significant
+ * digits, else rounded half-even to that many (never dropping a digit of the integer part);
+ * `0.53481786327312300642` → `0.53481786`, `59602.97702` → `59,602.977`. Callers put the exact
+ * value in the cell's title when {@link isRoundedPrice} says it was rounded.
+ */
+export function formatPrice(value: string | null | undefined): string {
+  const d = priceDecimal(value);
+  if (d === null) return formatAmount(value);
+  const rounded = roundPrice(d);
+  return formatAmount(rounded.eq(d) ? value : rounded.toFixed());
+}
+
+/** Whether {@link formatPrice} rounds this value. */
+export function isRoundedPrice(value: string | null | undefined): boolean {
+  const d = priceDecimal(value);
+  return d !== null && !roundPrice(d).eq(d);
+}
+
+function priceDecimal(value: string | null | undefined): Decimal | null {
+  if (value === null || value === undefined || !/^-?\d+(\.\d+)?$/.test(value.trim())) return null;
+  return new Decimal(value.trim());
+}
+
+function roundPrice(d: Decimal): Decimal {
+  const abs = d.abs();
+  if (abs.lt(1)) return d.toSignificantDigits(PRICE_DIGITS, Decimal.ROUND_HALF_EVEN);
+  const intDigits = abs.trunc().toFixed().length;
+  return d.toDecimalPlaces(Math.max(0, PRICE_DIGITS - intDigits), Decimal.ROUND_HALF_EVEN);
+}
+
 /** Sign of a decimal string: -1, 0 or 1 (0 for unknown). */
 export function signOf(value: string | number | null | undefined): -1 | 0 | 1 {
   if (value === null || value === undefined) return 0;

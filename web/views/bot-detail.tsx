@@ -13,7 +13,7 @@ import { filterQuery } from '../bot-filter.ts';
 import type { RowMessage } from './bots.tsx';
 import type { Access } from '../access.ts';
 import { BotActions } from './bots.tsx';
-import { Badge, CsrfField, EmptyRow, Money, Panel, Pct, StateBadge, Time, errorText, pauseText } from './components.tsx';
+import { Badge, CsrfField, EmptyRow, Money, Panel, Pct, PriceCell, StateBadge, Time, errorText, pauseText } from './components.tsx';
 
 /** DOM id of the live summary block. */
 export const BOT_SUMMARY_ID = 'bot-summary';
@@ -307,7 +307,7 @@ const Orders: FC<{ orders: readonly OrderRecord[]; now: number }> = ({ orders, n
             <td class="num">{formatAmount(o.amount)}</td>
             <td class="num">{formatAmount(o.price ?? null)}</td>
             <td class="num">{formatAmount(o.filled)}</td>
-            <td class="num">{formatAmount(o.average)}</td>
+            <PriceCell value={o.average} />
             <td class="num">{formatAmount(o.fee)}</td>
             <td>
               <Badge tone={orderTone(o.status)}>{o.status}</Badge>
@@ -494,7 +494,7 @@ export const BotDetailPage: FC<{
                     <td class="mono">{p.symbol}</td>
                     <td class={p.side === 'long' ? 'pos' : 'neg'}>{p.side}</td>
                     <td class="num">{formatAmount(p.amount)}</td>
-                    <td class="num">{formatAmount(p.entryPrice)}</td>
+                    <PriceCell value={p.entryPrice} />
                     <td class="num">{formatAmount(p.markPrice)}</td>
                     <td class={`num ${signClass(p.unrealizedPnl)}`}>{formatMoney(p.unrealizedPnl)}</td>
                     <td class="num">{formatAmount(p.liquidationPrice)}</td>

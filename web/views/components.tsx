@@ -9,8 +9,10 @@ import {
   formatDateTime,
   formatMoney,
   formatPct,
+  formatPrice,
   formatTime,
   isoTime,
+  isRoundedPrice,
   signClass,
 } from '../format.ts';
 
@@ -60,6 +62,13 @@ export const Money: FC<{ value: string | null | undefined; signed?: boolean; dec
   signed,
   decimals,
 }) => <span class={signed ? signClass(value) : undefined}>{formatMoney(value, decimals)}</span>;
+
+/** A price table cell: long averages shortened by `formatPrice`, the exact value in the title. */
+export const PriceCell: FC<{ value: string | null | undefined }> = ({ value }) => (
+  <td class="num" title={isRoundedPrice(value) ? (value ?? undefined) : undefined}>
+    {formatPrice(value)}
+  </td>
+);
 
 /** A fraction shown as a signed, coloured percentage. */
 export const Pct: FC<{ value: number | null | undefined }> = ({ value }) => (

@@ -8,7 +8,7 @@ import type { LiquidationRisk, UserDetail, UserPage, UserRow, UserSort } from '.
 import { ROLES } from '../../runtime/accounts/index.ts';
 import type { Access } from '../access.ts';
 import { DASH, formatAmount, formatDateTime, formatMoney, isoTime, signClass } from '../format.ts';
-import { Badge, CsrfField, EmptyRow, Money, Panel, Pct, StateBadge, Time, pauseText, FilterSelect } from './components.tsx';
+import { Badge, CsrfField, EmptyRow, Money, Panel, Pct, PriceCell, StateBadge, Time, pauseText, FilterSelect } from './components.tsx';
 import type { RowMessage } from './bots.tsx';
 
 /** DOM id of the user summary block. */
@@ -481,10 +481,10 @@ export const UserDetailPage: FC<{ detail: UserDetail; now: number; access: Acces
                   <td class="mono">{p.symbol}</td>
                   <td>{p.side}</td>
                   <td class="num">{formatAmount(p.amount)}</td>
-                  <td class="num">{formatMoney(p.entryPrice)}</td>
-                  <td class="num">{formatMoney(p.markPrice)}</td>
+                  <PriceCell value={p.entryPrice} />
+                  <PriceCell value={p.markPrice} />
                   <td class={`num ${signClass(p.unrealizedPnl)}`}>{formatMoney(p.unrealizedPnl)}</td>
-                  <td class="num">{formatMoney(p.liquidationPrice)}</td>
+                  <PriceCell value={p.liquidationPrice} />
                   <td class="num">{p.distanceToLiquidation === null ? DASH : `${(p.distanceToLiquidation * 100).toFixed(1)} %`}</td>
                   <td>
                     <RiskBadge risk={p.risk} />

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { DASH, domId, formatAmount, formatDuration, formatMoney, formatPct, formatTime } from '../../../web/format.ts';
+import { DASH, domId, formatAmount, formatDuration, formatMoney, formatPct, formatPrice, formatTime, isRoundedPrice } from '../../../web/format.ts';
 import { readPlan, verdictTone } from '../../../web/plan.ts';
 import type { WebLogger } from '../../../web/index.ts';
 
@@ -31,6 +31,24 @@ describe('formatting', () => {
   it('keeps amounts exact and groups their integer part', () => {
     expect(formatAmount('97012.50')).toBe('97,012.50');
     expect(formatAmount('0.00012345')).toBe('0.00012345');
+  });
+
+  it('shortens long average prices to 8 significant digits and says when it did', () => {
+    expect(formatPrice('0.53481786327312300642')).toBe('0.53481786');
+    expect(formatPrice('59602.97702')).toBe('59,602.977');
+    expect(formatPrice('151.929608')).toBe('151.92961');
+    expect(formatPrice('0.000012345678912')).toBe('0.000012345679');
+    // Half-even, and never a digit of the integer part dropped.
+    expect(formatPrice('2.000000125')).toBe('2.0000001');
+    expect(formatPrice('123456789012.5')).toBe('123,456,789,012');
+    // Short prices are shown as given, zeros and all.
+    expect(formatPrice('0.5357')).toBe('0.5357');
+    expect(formatPrice('97012.50')).toBe('97,012.50');
+    expect(isRoundedPrice('0.5357')).toBe(false);
+    expect(isRoundedPrice('0.53481786327312300642')).toBe(true);
+    expect(formatPrice(null)).toBe(DASH);
+    expect(formatPrice('n/a')).toBe('n/a');
+    expect(isRoundedPrice('n/a')).toBe(false);
   });
 
   it('shows the time of day for today and the date otherwise (UTC)', () => {
