@@ -41,7 +41,9 @@ const app = createWebApp({
   accounts: node.accounts,
   admin: node.admin,
   log,
-  startedAt: node.startedAt,
+  // The console shows the process's uptime on the wall clock (the node's own start is market time,
+  // which a faster-than-real market clock resumes ahead of the wall clock).
+  startedAt: Math.round(performance.timeOrigin),
   cookieSecure: config.cookieSecure,
   trustProxy: config.trustProxy,
 });

@@ -305,6 +305,10 @@ describe.each(dbTargets())('a SIGKILLed runtime process on $name', ({ name }) =>
     expect(await loadedState(p, c, PAUSED)).toBe('paused');
     expect(await loadedState(p, c, 't-0001')).toBe('running');
     await candleAtLeast(p, h.market.lastCandleAt! + 4 * MINUTE);
+    // The console's uptime is the process's, on the wall clock: this run's market clock resumed
+    // minutes ahead of it (the first run's scaled minutes), which once showed "up 0s" throughout.
+    const uptime = /class="uptime"[^>]*>\s*up ([^<]*?)\s*</.exec(await page(p, c, '/bots'))?.[1];
+    expect(uptime).toMatch(/^(?:[1-9]\d*s|[1-9]\d*m \d+s)$/);
 
     p.child.kill('SIGTERM');
     expect(await p.exit).toEqual({ code: 0, signal: null });
