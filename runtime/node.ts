@@ -856,6 +856,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       if (awaitingBoot.size > 0) return;
       // Every trader has loaded: one sliced catch-up wave on the latest closed candle.
       booted = true;
+      heapGrowth.booted();
       if (lastCandle !== null) tickAll(lastCandle);
       return;
     }
@@ -1212,7 +1213,10 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     await flush();
   };
 
-  if (awaitingBoot.size === 0) booted = true;
+  if (awaitingBoot.size === 0) {
+    booted = true;
+    heapGrowth.booted();
+  }
   // Boot inputs are spent: the actors hold their state now.
   persisted.clear();
 

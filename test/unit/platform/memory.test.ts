@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { BUDGET_AIM, MAX_GROWTH_PERCENT, MIN_GROWTH_PERCENT, growthForBudget, manageHeapGrowth, setHeapGrowth } from '../../../runtime/memory.ts';
+import { BOOT_GROWTH_PERCENT, BUDGET_AIM, MAX_GROWTH_PERCENT, MIN_GROWTH_PERCENT, growthForBudget, manageHeapGrowth, setHeapGrowth } from '../../../runtime/memory.ts';
 import type { HeapReading } from '../../../runtime/memory.ts';
 
 const MiB = 1024 * 1024;
@@ -29,10 +29,25 @@ describe('heap growth for a memory budget', () => {
     expect(growthForBudget(512 * MiB, { liveHeap: 0, outsideHeap: 100 * MiB, youngGen: 16 * MiB })).toBe(MAX_GROWTH_PERCENT);
   });
 
-  it('without a budget keeps the fixed growth', () => {
+  it('without a budget, lets the boot grow the heap further, then keeps the fixed growth', () => {
     const h = manageHeapGrowth(0, 25);
-    expect(h.growthPercent()).toBe(25);
-    h.stop();
+    try {
+      expect(h.growthPercent()).toBe(BOOT_GROWTH_PERCENT);
+      h.booted();
+      expect(h.growthPercent()).toBe(25);
+      h.booted();
+      expect(h.growthPercent()).toBe(25);
+    } finally {
+      h.stop();
+      setHeapGrowth(0);
+    }
+    // A configured growth above the boot's is kept; 0 (V8's own factor) is left alone throughout.
+    expect(manageHeapGrowth(0, 150).growthPercent()).toBe(150);
+    const own = manageHeapGrowth(0, 0);
+    expect(own.growthPercent()).toBe(0);
+    own.booted();
+    expect(own.growthPercent()).toBe(0);
+    setHeapGrowth(0);
   });
 
   it('with a budget, re-computes the growth after a full GC and reports it', async () => {
@@ -47,6 +62,9 @@ describe('heap growth for a memory budget', () => {
       expect(heard.length).toBeGreaterThan(0);
       expect(heard[0]!.percent).toBe(MIN_GROWTH_PERCENT);
       expect(heard[0]!.r.liveHeap).toBeGreaterThan(0);
+      expect(h.growthPercent()).toBe(MIN_GROWTH_PERCENT);
+      // The budget's figure holds through the end of the boot.
+      h.booted();
       expect(h.growthPercent()).toBe(MIN_GROWTH_PERCENT);
     } finally {
       h.stop();
