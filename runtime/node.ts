@@ -835,6 +835,31 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
   /** False until the tree is rebuilt: catch-up ticks wait for it and go out in one sliced wave. */
   let booted = false;
   const awaitingBoot = new Set<string>();
+  /**
+   * The status each rebuilt trader had when the last process stopped. Coming back to it is not
+   * news: no event per trader (a restart used to re-announce every running, paused and failed
+   * trader — "failed" again for each one in error), one `node.restored` event for the whole
+   * boot instead. A trader that comes back in another state (its load failed) is reported.
+   */
+  const restoredStatus = new Map<string, TraderStatus>();
+  let restoredCount = 0;
+  const bootFinished = () => {
+    booted = true;
+    heapGrowth.booted();
+    restoredStatus.clear();
+    if (restoredCount === 0) return;
+    const counts: Partial<Record<TraderStatus, number>> = {};
+    for (const v of views.values()) counts[v.status] = (counts[v.status] ?? 0) + 1;
+    const parts = (['running', 'paused', 'error', 'stopped'] as const).filter((k) => counts[k]).map((k) => `${counts[k]} ${k === 'error' ? 'in error' : k}`);
+    emit({
+      at: clock.now(),
+      type: 'node.restored',
+      severity: 'info',
+      actor: 'system',
+      message: `${restoredCount} traders back in their states${parts.length ? `: ${parts.join(', ')}` : ''}`,
+      data: { traders: restoredCount, ...counts },
+    });
+  };
   const runEffects = () => {
     effectsScheduled = false;
     if (pendingEffects.size === 0) return;
@@ -844,7 +869,11 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     const ready: TraderView[] = [];
     for (const p of batch) {
       const v = p.view;
-      if (p.statusChanged && v.status !== p.before) emit(statusEvent(v, p.before, at));
+      if (p.statusChanged && v.status !== p.before) {
+        const restored = restoredStatus.get(v.record.id);
+        if (restored !== v.status) emit(statusEvent(v, p.before, at));
+        if (restored !== undefined && v.status !== 'starting') restoredStatus.delete(v.record.id);
+      }
       if (v.status === 'paused') gate.blockTrader(v.record.id);
       else gate.unblockTrader(v.record.id);
       if (p.persist) persistTrader(v);
@@ -855,8 +884,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       for (const p of batch) if (p.view.status !== 'starting') awaitingBoot.delete(p.view.record.id);
       if (awaitingBoot.size > 0) return;
       // Every trader has loaded: one sliced catch-up wave on the latest closed candle.
-      booted = true;
-      heapGrowth.booted();
+      bootFinished();
       if (lastCandle !== null) tickAll(lastCandle);
       return;
     }
@@ -1030,6 +1058,11 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
       const tref = kids[t.id];
       if (tref) {
         awaitingBoot.add(t.id);
+        const before = persisted.get(t.id)?.status;
+        if (before === 'running' || before === 'paused' || before === 'error' || before === 'stopped') {
+          restoredStatus.set(t.id, before);
+          restoredCount++;
+        }
         observeTrader(t, tref);
       }
     }
@@ -1213,10 +1246,7 @@ export async function startNode(opts: NodeOptions): Promise<RuntimeNode> {
     await flush();
   };
 
-  if (awaitingBoot.size === 0) {
-    booted = true;
-    heapGrowth.booted();
-  }
+  if (awaitingBoot.size === 0) bootFinished();
   // Boot inputs are spent: the actors hold their state now.
   persisted.clear();
 

@@ -193,6 +193,9 @@ describe.each(dbTargets())('the runtime on $name', ({ name }) => {
     const before = new Map([...h.node.traders()].map(([id, v]) => [id, v.status]));
     const ordersBefore = await orderCount(h.node);
     const ids = [...h.node.traders().keys()];
+    const STATUS_TYPES = ['trader.running', 'trader.paused', 'trader.failed', 'trader.starting', 'node.restored'];
+    const statusEvents = async () => h.node.store.events.recent({ limit: 10_000, types: STATUS_TYPES });
+    const eventsBefore = await statusEvents();
     await h.node.stop();
 
     await h.start();
@@ -201,6 +204,13 @@ describe.each(dbTargets())('the runtime on $name', ({ name }) => {
     expect(after.get(ids[1]!)).toBe('paused');
     expect(after.get(ids[7]!)).toBe('error');
     expect(h.node.api.listBots().find((b) => b.id === ids[7])!.escalated).toBe(true);
+    // Back in the states they had is not news: no event per trader (the one in error is not
+    // "failed" again), one for the node.
+    await h.node.settle();
+    const since = (await statusEvents()).slice(0, -eventsBefore.length || undefined);
+    expect(since.map((e) => e.type)).toEqual(['node.restored']);
+    expect(since[0]!.message).toBe('8 traders back in their states: 6 running, 1 paused, 1 in error');
+    expect(since[0]!.data).toMatchObject({ traders: 8, running: 6, paused: 1, error: 1 });
     // The same candle again: nothing is re-run, nothing is sent twice.
     await h.node.step();
     await h.node.settle();
