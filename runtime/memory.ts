@@ -47,8 +47,8 @@ export function setHeapGrowth(percent: number): void {
 /**
  * The growth while the node boots, unless a budget has said otherwise: a boot only adds live data
  * (every trader, account and state read back), so a small growth only makes V8 mark the same
- * live heap again at every step (a 10,000-trader restart at 25 %: 6 full GCs and ~250 ms of
- * marking before every trader is back, against 3–4 and ~100 ms at 100 %).
+ * live heap again at every step (a 10,000-trader restart at 25 %: 6 full GCs and ~255 ms of
+ * marking before every trader is back, against 4 and ~110 ms at 100 %).
  */
 export const BOOT_GROWTH_PERCENT = 100;
 

@@ -28,10 +28,13 @@ export function formatMoney(value: string | null | undefined, decimals = 2): str
   return negative && !/^[0.,]+$/.test(body) ? `-${body}` : body;
 }
 
+/** A plain decimal string: what the amount and price formatters rewrite (anything else is shown as given). */
+const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
+
 /** Formats a decimal string as given (no rounding), grouping the integer part. */
 export function formatAmount(value: string | null | undefined): string {
   if (value === null || value === undefined || value.trim() === '') return DASH;
-  if (!/^-?\d+(\.\d+)?$/.test(value.trim())) return value;
+  if (!DECIMAL_TEXT.test(value.trim())) return value;
   const v = value.trim();
   const negative = v.startsWith('-');
   const [intPart, frac] = (negative ? v.slice(1) : v).split('.');
@@ -42,27 +45,26 @@ export function formatAmount(value: string | null | undefined): string {
 export const PRICE_DIGITS = 8;
 
 /**
- * Formats a price for a table: as given when it has at most {@link PRICE_DIGITS} significant
- * digits, else rounded half-even to that many (never dropping a digit of the integer part);
- * `0.53481786327312300642` → `0.53481786`, `59602.97702` → `59,602.977`. Callers put the exact
- * value in the cell's title when {@link isRoundedPrice} says it was rounded.
+ * A price for a table: as given when it has at most {@link PRICE_DIGITS} significant digits, else
+ * rounded half-even to that many (never dropping a digit of the integer part);
+ * `0.53481786327312300642` → `0.53481786`, `59602.97702` → `59,602.977`. `rounded` tells the
+ * caller to put the exact value in the cell's title.
  */
+export function shownPrice(value: string | null | undefined): { readonly text: string; readonly rounded: boolean } {
+  if (value === null || value === undefined || !DECIMAL_TEXT.test(value.trim())) return { text: formatAmount(value), rounded: false };
+  const d = new Decimal(value.trim());
+  const r = roundPrice(d);
+  return r.eq(d) ? { text: formatAmount(value), rounded: false } : { text: formatAmount(r.toFixed()), rounded: true };
+}
+
+/** The text of {@link shownPrice}. */
 export function formatPrice(value: string | null | undefined): string {
-  const d = priceDecimal(value);
-  if (d === null) return formatAmount(value);
-  const rounded = roundPrice(d);
-  return formatAmount(rounded.eq(d) ? value : rounded.toFixed());
+  return shownPrice(value).text;
 }
 
-/** Whether {@link formatPrice} rounds this value. */
+/** Whether {@link shownPrice} rounds this value. */
 export function isRoundedPrice(value: string | null | undefined): boolean {
-  const d = priceDecimal(value);
-  return d !== null && !roundPrice(d).eq(d);
-}
-
-function priceDecimal(value: string | null | undefined): Decimal | null {
-  if (value === null || value === undefined || !/^-?\d+(\.\d+)?$/.test(value.trim())) return null;
-  return new Decimal(value.trim());
+  return shownPrice(value).rounded;
 }
 
 function roundPrice(d: Decimal): Decimal {

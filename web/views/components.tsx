@@ -9,10 +9,9 @@ import {
   formatDateTime,
   formatMoney,
   formatPct,
-  formatPrice,
   formatTime,
   isoTime,
-  isRoundedPrice,
+  shownPrice,
   signClass,
 } from '../format.ts';
 
@@ -64,11 +63,14 @@ export const Money: FC<{ value: string | null | undefined; signed?: boolean; dec
 }) => <span class={signed ? signClass(value) : undefined}>{formatMoney(value, decimals)}</span>;
 
 /** A price table cell: long averages shortened by `formatPrice`, the exact value in the title. */
-export const PriceCell: FC<{ value: string | null | undefined }> = ({ value }) => (
-  <td class="num" title={isRoundedPrice(value) ? (value ?? undefined) : undefined}>
-    {formatPrice(value)}
-  </td>
-);
+export const PriceCell: FC<{ value: string | null | undefined }> = ({ value }) => {
+  const shown = shownPrice(value);
+  return (
+    <td class="num" title={shown.rounded ? (value ?? undefined) : undefined}>
+      {shown.text}
+    </td>
+  );
+};
 
 /** A fraction shown as a signed, coloured percentage. */
 export const Pct: FC<{ value: number | null | undefined }> = ({ value }) => (
