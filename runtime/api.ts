@@ -12,6 +12,9 @@ import type {
 } from './store/types.ts';
 
 /** One row of the bots page, built from a live actor snapshot and the latest metrics. */
+/** The most events one `recentEvents` call returns (the console's events page offers up to this many). */
+export const MAX_RECENT_EVENTS = 1000;
+
 export interface BotRow {
   readonly id: string;
   readonly name: string;
@@ -234,6 +237,7 @@ export interface PlatformApi {
    * the bot resumes; otherwise the command is refused with the differences. Audited.
    */
   resolveReconciliation(traderId: string, decision: 'accept' | 'recheck', who: Actor): Promise<CommandResult>;
+  /** The latest `limit` events, newest first; `limit` is clamped to 1…{@link MAX_RECENT_EVENTS}. */
   recentEvents(limit: number): Promise<readonly EventRecord[]>;
   /** Subscribes to live changes; returns the unsubscribe function. */
   subscribe(listener: (change: LiveChange) => void): () => void;

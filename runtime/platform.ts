@@ -21,7 +21,7 @@ import type {
   StrategiesView,
   UserCommandResult,
 } from './api.ts';
-import { USER_SUSPENDED_REASON } from './api.ts';
+import { MAX_RECENT_EVENTS, USER_SUSPENDED_REASON } from './api.ts';
 import type { Clock } from './clock.ts';
 import { errorMessage, Ids, type PauseInfo, type PauseScope, type TraderStatus } from './domain.ts';
 import type { EventBus } from './events/index.ts';
@@ -495,7 +495,7 @@ export function createPlatformApi(deps: PlatformDeps): PlatformApiImpl {
     },
 
     recentEvents(limit) {
-      return deps.store.events.recent({ limit: Math.max(1, Math.min(500, limit)) });
+      return deps.store.events.recent({ limit: Math.max(1, Math.min(MAX_RECENT_EVENTS, Math.trunc(limit) || 1)) });
     },
 
     subscribe(listener: (c: LiveChange) => void) {

@@ -4,17 +4,18 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { eventVisible, seesAll, visibleTraders } from '../../runtime/accounts/index.ts';
+import { MAX_RECENT_EVENTS } from '../../runtime/api.ts';
 import { principalOf } from '../auth.ts';
 import { sendError, sendPage } from '../respond.tsx';
 import type { AppEnv, ResolvedDeps } from '../types.ts';
 import { emptyToUndefined, parseQuery, wholeNumber } from '../validate.ts';
 import { EventsPage } from '../views/events.tsx';
 
-/** Largest number of events one page lists. */
-export const MAX_EVENTS = 1000;
+/** Largest number of events one page lists: as many as the runtime returns. */
+export const MAX_EVENTS = MAX_RECENT_EVENTS;
 
-/** How many recent events are scanned for a manager's or a user's page. */
-const SCOPED_SCAN = 500;
+/** How many recent events are scanned for a manager's or a user's page (then filtered to theirs). */
+const SCOPED_SCAN = MAX_RECENT_EVENTS;
 
 const eventsQuery = z.object({
   limit: z.preprocess(emptyToUndefined, wholeNumber('limit', 1, MAX_EVENTS).default(100)),

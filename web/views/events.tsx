@@ -8,7 +8,12 @@ import { severityTone } from './bot-detail.tsx';
 import { Badge, EmptyRow, Panel, Time } from './components.tsx';
 
 /** The choices of the "show" selector. */
-export const EVENT_LIMITS = [50, 100, 200, 500] as const;
+export const EVENT_LIMITS = [50, 100, 200, 500, 1000] as const;
+
+/** The selector's choices: the standard ones, plus the page's own limit when it came from the URL. */
+export function limitChoices(limit: number): readonly number[] {
+  return [...new Set<number>([...EVENT_LIMITS, limit])].sort((a, b) => a - b);
+}
 
 /** The events page content (also its own refresh fragment). */
 export const EventsPage: FC<{ events: readonly EventRecord[]; limit: number; now: number }> = ({ events, limit, now }) => (
@@ -24,7 +29,7 @@ export const EventsPage: FC<{ events: readonly EventRecord[]; limit: number; now
           <label class="inline-field">
             <span>Show</span>
             <select name="limit">
-              {EVENT_LIMITS.map((n) => (
+              {limitChoices(limit).map((n) => (
                 <option value={String(n)} selected={n === limit}>
                   {n}
                 </option>

@@ -11,6 +11,7 @@ import { Ids } from '../../../runtime/domain.ts';
 import { createLocalBus } from '../../../runtime/events/index.ts';
 import { createOrderGate } from '../../../runtime/exchange/index.ts';
 import type { TraderView } from '../../../runtime/node.ts';
+import { MAX_RECENT_EVENTS } from '../../../runtime/api.ts';
 import { createPlatformApi, type PlatformDeps } from '../../../runtime/platform.ts';
 import type { EventRecord, Store, TraderRecord } from '../../../runtime/store/types.ts';
 
@@ -62,11 +63,16 @@ function fixture(opts: { audit?: AuditSink } = {}) {
   } as unknown as AnyActorRef;
   const manager = { getSnapshot: () => ({ context: { pause: null, escalated: {} } }), send: () => {} } as unknown as AnyActorRef;
   const events: EventRecord[] = [];
+  const askedLimits: number[] = [];
   const store = {
     users: { list: async () => [] },
     events: {
       appendMany: async (rows: readonly EventRecord[]) => {
         events.push(...rows);
+      },
+      recent: async ({ limit }: { limit: number }) => {
+        askedLimits.push(limit);
+        return events.slice(0, limit);
       },
     },
   } as unknown as Store;
@@ -91,7 +97,7 @@ function fixture(opts: { audit?: AuditSink } = {}) {
     positions: async () => [],
     ...(opts.audit ? { audit: opts.audit } : {}),
   };
-  return { api: createPlatformApi(deps), view, events };
+  return { api: createPlatformApi(deps), view, events, askedLimits };
 }
 
 function recorder(): AuditSink & { entries: AuditInput[] } {
@@ -177,5 +183,18 @@ describe('the audit log of platform commands', () => {
       severity: 'critical',
       message: 'audit log write failed for bot.pause on trader t-1: disk full',
     });
+  });
+});
+
+describe('recent events', () => {
+  it('asks the store for as many as the console offers, and no more', async () => {
+    const { api, askedLimits } = fixture();
+    expect(MAX_RECENT_EVENTS).toBe(1000);
+    await api.recentEvents(1000);
+    await api.recentEvents(700);
+    await api.recentEvents(5000);
+    await api.recentEvents(0);
+    await api.recentEvents(Number.NaN);
+    expect(askedLimits).toEqual([1000, 700, 1000, 1, 1]);
   });
 });

@@ -160,6 +160,13 @@ describe('console pages', () => {
     expect(html).toContain('trader.failed');
     expect(html).not.toContain('trader.paused');
     expect(api.calls.some((c) => c.method === 'recentEvents' && c.args[0] === 1)).toBe(true);
+    // Every limit the page accepts reaches the runtime as asked, and the selector shows it.
+    for (const limit of [1000, 300]) {
+      const page = await app.request(`/events/recent?limit=${limit}`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(new RegExp(`<option value="${limit}" selected`));
+      expect(api.calls.some((c) => c.method === 'recentEvents' && c.args[0] === limit)).toBe(true);
+    }
     const bad = await app.request('/events/recent?limit=5000');
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('limit must be at most 1000');
