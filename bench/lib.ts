@@ -410,14 +410,19 @@ export async function buildFleet(kind: DbKind, spec: FleetSpec): Promise<FleetDa
 
 // ---------------------------------------------------------------- in-process node
 
-/** The environment a bench node runs with (silent, no demo fleet, 300 bars of history). */
+/**
+ * The environment a bench node runs with (silent, no demo fleet, 300 bars of history; the
+ * runtime's own heap growth unless `HEAP_GROWTH_PERCENT` is set for the run, to compare).
+ */
 export function nodeEnv(fleet: FleetDatabase, extra: Record<string, string> = {}): Record<string, string> {
+  const growth = process.env['HEAP_GROWTH_PERCENT'];
   return {
     ...fleet.db.env,
     STRATEGY_DIR: fleet.strategyDir,
     LOG_LEVEL: 'silent',
     DEMO_FLEET: 'false',
     MARKET_BACKFILL_BARS: '300',
+    ...(growth ? { HEAP_GROWTH_PERCENT: growth } : {}),
     ...extra,
   };
 }

@@ -51,7 +51,7 @@ const EnvSchema = z.object({
   POOL_THREADS: int(1, 64).default(Math.max(1, cpus().length - 1)),
   STRATEGY_TIMEOUT_MS: int(50, 60_000).default(2000),
   STRATEGY_HEAP_MB: int(16, 4096).default(128),
-  HEAP_GROWTH_PERCENT: int(0, 400).default(25),
+  HEAP_GROWTH_PERCENT: int(0, 400).default(100),
   MEMORY_BUDGET_MB: int(0, 1_048_576).default(0),
   REBALANCE_THRESHOLD: z.coerce.number({ message: 'expected a number' }).min(0).max(0.5).default(0.01),
   NODE_ID: z.string().min(1).max(64).default('node-1'),

@@ -1,9 +1,10 @@
 /**
  * The node process's heap growth: how much garbage V8 may keep past the live data before the next
- * full GC. That trades memory for GC time, and the right trade depends on the fleet: a
- * 10,000-trader node (≈190 MiB live) must stay under 512 MiB, so it collects after 25 % growth; a
- * 50,000-trader node (≈790 MiB live) at 25 % runs a full GC every ~200 MiB of allocation, and those
- * GCs are most of its event-loop stalls — with a 2 GiB budget it can afford 75 % or more.
+ * full GC. That trades memory for GC time. The default, 100 %, lets a 10,000-trader node (≈140 MiB
+ * live after GC) peak near 480 MiB RSS on PostgreSQL; 25 % kept it near 400 MiB but made V8 mark
+ * the same live heap several times a wave: a quarter more CPU for the node (its GC helper threads
+ * nearly doubled theirs) and waves ~25 % slower on two cores. V8's own factor (up to 4×) costs no
+ * less CPU than 100 % and lets that node reach ~800 MiB.
  *
  * With `MEMORY_BUDGET_MB` set, the node re-computes the growth after every full GC so that the live
  * heap, its allowed growth and everything outside the heap (measured, not guessed) stay within the
