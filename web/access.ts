@@ -38,6 +38,8 @@ export const ROUTES: readonly RouteRule[] = [
   { method: 'GET', path: '/health', permission: null },
   { method: 'GET', path: '/static/*', permission: null },
   { method: 'GET', path: '/sign-in', permission: null, csrf: false },
+  // The address people type for a console's sign-in page: sent on to /sign-in.
+  { method: 'GET', path: '/login', permission: null, csrf: false },
   { method: 'POST', path: '/sign-in', permission: null, csrf: false },
   { method: 'GET', path: '/sign-in/2fa', permission: null, pendingMfa: true },
   { method: 'POST', path: '/sign-in/2fa', permission: null, pendingMfa: true },

@@ -110,7 +110,7 @@ export async function auditDenied(c: Context, deps: ResolvedDeps, target: { type
 export function safeNext(next: string | undefined | null, fallback = '/bots'): string {
   if (!next || next.length > 500) return fallback;
   if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[\r\n\t]/.test(next)) return fallback;
-  if (next.startsWith('/sign-in') || next.startsWith('/sign-out') || next.startsWith('/events?') || next === '/events') return fallback;
+  if (next.startsWith('/sign-in') || next.startsWith('/sign-out') || next === '/login' || next.startsWith('/login?') || next.startsWith('/events?') || next === '/events') return fallback;
   return next;
 }
 

@@ -68,6 +68,9 @@ export function authRoutes(deps: ResolvedDeps): Hono<AppEnv> {
   const { accounts } = deps;
   const client = (c: Context<AppEnv>) => ({ ip: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? '' });
 
+  // `/login` is where people look for a console's sign-in page; its query (`next`) goes along.
+  app.get('/login', (c) => c.redirect(`/sign-in${new URL(c.req.url).search}`, 302));
+
   app.get('/sign-in', (c) => {
     const q = parseQuery(c, signInQuery);
     const next = safeNext(q.ok ? q.data.next : undefined);

@@ -44,6 +44,8 @@ const CASES: Readonly<Record<string, readonly Case[]>> = {
   'GET /health': [{ label: 'probe', path: '/health', expect: open() }],
   'GET /static/*': [{ label: 'asset', path: '/static/app.css', expect: open() }],
   'GET /sign-in': [{ label: 'form', path: '/sign-in', expect: open() }],
+  // Public, and for everyone a redirect to the sign-in page (which sends a session on to `next`).
+  'GET /login': [{ label: 'alias', path: '/login', expect: outcomes(() => 'sign-in') }],
   'POST /sign-in': [{ label: 'good credentials', path: '/sign-in', form: { email: 'viewer@test.example', password: 'correct horse battery staple' }, expect: open() }],
   'GET /sign-in/2fa': [{ label: 'without a pending sign-in', path: '/sign-in/2fa', expect: signedIn() }],
   'POST /sign-in/2fa': [{ label: 'without a pending sign-in', path: '/sign-in/2fa', form: { code: '123456' }, expect: signedIn() }],

@@ -41,6 +41,18 @@ describe('without a session', () => {
     expect((await raw.request('/api/v1/me', { headers: { Authorization: 'Bearer fleet_nope' } })).status).toBe(401);
   });
 
+  it('sends /login on to the sign-in page, its next included, and never back to /login after signing in', async () => {
+    const { raw, as } = setup();
+    await as('viewer').session();
+    const res = await raw.request('/login?next=%2Frisk');
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/sign-in?next=%2Frisk');
+    expect((await raw.request('/login')).headers.get('location')).toBe('/sign-in');
+    const signedIn = await raw.request('/sign-in', form({ email: 'viewer@test.example', password: TEST_PASSWORD, next: '/login' }));
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.get('location')).toBe('/bots');
+  });
+
   it('shows the sign-in page without navigation or platform data', async () => {
     const { raw } = setup();
     const html = await (await raw.request('/sign-in?next=/strategies')).text();
