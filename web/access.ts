@@ -96,6 +96,7 @@ export const ROUTES: readonly RouteRule[] = [
   { method: 'POST', path: '/users/:id/force-logout', permission: 'users.force_logout' },
 
   // Security and audit.
+  { method: 'GET', path: '/security', permission: 'keys.read' },
   { method: 'GET', path: '/security/keys', permission: 'keys.read' },
   { method: 'POST', path: '/security/keys/:id/revoke', permission: 'keys.manage' },
   { method: 'POST', path: '/security/keys/:id/disable', permission: 'keys.manage' },

@@ -94,6 +94,9 @@ async function rowAnswer(c: Context, deps: ResolvedDeps, back: string, message: 
 export function securityRoutes(deps: ResolvedDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
+  // The area's address: its first page, as the navigation links it.
+  app.get('/security', (c) => c.redirect('/security/keys', 302));
+
   app.get(
     '/security/keys',
     withAdmin(deps, async (c, admin) => {

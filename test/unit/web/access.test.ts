@@ -157,6 +157,7 @@ const CASES: Readonly<Record<string, readonly Case[]>> = {
   'POST /users/:id/unsuspend': [{ label: 'a user', path: '/users/u-42/unsuspend', expect: ADMINS() }],
   'POST /users/:id/force-logout': [{ label: 'another user', path: '/users/u-viewer/force-logout', expect: only(['admin']) }],
 
+  'GET /security': [{ label: 'area', path: '/security', expect: ADMINS() }],
   'GET /security/keys': [{ label: 'keys', path: '/security/keys', expect: ADMINS() }],
   'POST /security/keys/:id/revoke': [{ label: 'a key', path: '/security/keys/xk-0003/revoke', form: { reason: 'drill' }, expect: ADMINS() }],
   'POST /security/keys/:id/disable': [{ label: 'a key', path: '/security/keys/xk-0003/disable', form: { reason: 'drill' }, expect: ADMINS() }],

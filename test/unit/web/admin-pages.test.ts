@@ -156,6 +156,13 @@ describe('suspending a user', () => {
 });
 
 describe('exchange keys', () => {
+  it('is where /security leads, the area the navigation calls Security', async () => {
+    const { as } = setup();
+    const res = await as('operator').request('/security');
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/security/keys');
+  });
+
   it('lists each key with its owner, status and reason, and its history', async () => {
     const { as } = setup();
     await as('user').session();
